@@ -1,0 +1,218 @@
+//! What `/validate` must refuse, held in memory so that checking costs no database query.
+//!
+//! The database is the source of truth. This list is loaded at start, updated at once by this
+//! process's own writes, told of other replicas' writes through PostgreSQL `LISTEN/NOTIFY`, and
+//! re-synced from the database on reconnect and on a periodic poll (see `revocation_sync`), so a
+//! lost notification costs at most one poll interval.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::CLOCK_SKEW_LEEWAY_SECS;
+use crate::store::{Store, StoreError};
+
+/// Revocations newer than the last sync by this margin are read again, so a transaction that
+/// committed late, or a writer whose clock lags, is not missed.
+const SYNC_OVERLAP_SECS: i64 = 60;
+
+/// A change another process made, as carried by a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationEvent {
+    /// A token id was revoked; the token expires at the given time.
+    Token { jti: String, expires_at: i64 },
+    /// A session was ended at the given time.
+    Session { id: String, revoked_at: i64 },
+    /// Users were disabled, enabled or deleted: reload the blocked set.
+    Users,
+}
+
+impl RevocationEvent {
+    pub fn encode(&self) -> String {
+        match self {
+            RevocationEvent::Token { jti, expires_at } => format!("jti {jti} {expires_at}"),
+            RevocationEvent::Session { id, revoked_at } => format!("sid {id} {revoked_at}"),
+            RevocationEvent::Users => "users".to_owned(),
+        }
+    }
+
+    pub fn decode(payload: &str) -> Option<Self> {
+        let mut parts = payload.split(' ');
+        let event = match (parts.next()?, parts.next(), parts.next()) {
+            ("jti", Some(jti), Some(exp)) => RevocationEvent::Token {
+                jti: jti.to_owned(),
+                expires_at: exp.parse().ok()?,
+            },
+            ("sid", Some(id), Some(at)) => RevocationEvent::Session {
+                id: id.to_owned(),
+                revoked_at: at.parse().ok()?,
+            },
+            ("users", None, None) => RevocationEvent::Users,
+            _ => return None,
+        };
+        parts.next().is_none().then_some(event)
+    }
+}
+
+#[derive(Debug)]
+pub struct RevocationList {
+    /// Revoked token id -> its `exp`, so the entry can go once the token is dead anyway.
+    tokens: RwLock<HashMap<String, i64>>,
+    /// Ended session id -> when its last access token has expired.
+    sessions: RwLock<HashMap<String, i64>>,
+    /// Disabled or deleted users: every token they hold is refused.
+    blocked_users: RwLock<HashSet<i64>>,
+    access_token_ttl: i64,
+    /// When the last successful sync started (0: never).
+    last_sync: AtomicI64,
+}
+
+impl RevocationList {
+    pub fn new(access_token_ttl: i64) -> Self {
+        Self {
+            tokens: RwLock::default(),
+            sessions: RwLock::default(),
+            blocked_users: RwLock::default(),
+            access_token_ttl,
+            last_sync: AtomicI64::new(0),
+        }
+    }
+
+    pub fn is_token_revoked(&self, jti: &str) -> bool {
+        read(&self.tokens).contains_key(jti)
+    }
+
+    pub fn is_session_revoked(&self, sid: &str) -> bool {
+        read(&self.sessions).contains_key(sid)
+    }
+
+    pub fn is_user_blocked(&self, user_id: i64) -> bool {
+        read(&self.blocked_users).contains(&user_id)
+    }
+
+    /// Applies a change; returns true when the blocked-user set must be reloaded from the store.
+    pub fn apply(&self, event: RevocationEvent) -> bool {
+        match event {
+            RevocationEvent::Token { jti, expires_at } => {
+                write(&self.tokens).insert(jti, expires_at);
+                false
+            }
+            RevocationEvent::Session { id, revoked_at } => {
+                write(&self.sessions).insert(id, revoked_at + self.access_token_ttl);
+                false
+            }
+            RevocationEvent::Users => true,
+        }
+    }
+
+    pub fn revoked_token_count(&self) -> usize {
+        read(&self.tokens).len()
+    }
+
+    /// Reads what the database recorded since the last sync (all of it the first time), and
+    /// the full blocked-user set.
+    pub async fn sync(&self, store: &Store, now: i64) -> Result<(), StoreError> {
+        let since = match self.last_sync.load(Ordering::SeqCst) {
+            0 => 0,
+            last => last - SYNC_OVERLAP_SECS,
+        };
+        let tokens = store
+            .revoked_tokens_since(since, now - CLOCK_SKEW_LEEWAY_SECS)
+            .await?;
+        let sessions = store
+            .sessions_revoked_since(since.max(now - self.access_token_ttl - CLOCK_SKEW_LEEWAY_SECS))
+            .await?;
+        self.reload_blocked_users(store).await?;
+        write(&self.tokens).extend(tokens);
+        write(&self.sessions).extend(
+            sessions
+                .into_iter()
+                .map(|(id, at)| (id, at + self.access_token_ttl)),
+        );
+        self.last_sync.store(now, Ordering::SeqCst);
+        Ok(())
+    }
+
+    pub async fn reload_blocked_users(&self, store: &Store) -> Result<(), StoreError> {
+        let users: HashSet<i64> = store.blocked_user_ids().await?.into_iter().collect();
+        *write(&self.blocked_users) = users;
+        Ok(())
+    }
+
+    /// Forgets entries whose tokens would fail the expiry check anyway.
+    pub fn purge_expired(&self, now: i64) {
+        write(&self.tokens).retain(|_, exp| *exp + CLOCK_SKEW_LEEWAY_SECS >= now);
+        write(&self.sessions).retain(|_, until| *until + CLOCK_SKEW_LEEWAY_SECS >= now);
+    }
+}
+
+// A panic while holding these locks cannot leave the maps half-updated (each write is a single
+// call), so a poisoned lock is still safe to use.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoked_tokens_are_remembered_until_expired() {
+        let list = RevocationList::new(3600);
+        list.apply(RevocationEvent::Token {
+            jti: "a".into(),
+            expires_at: 100,
+        });
+        assert!(list.is_token_revoked("a"));
+        assert!(!list.is_token_revoked("b"));
+        list.purge_expired(100 + CLOCK_SKEW_LEEWAY_SECS);
+        assert!(list.is_token_revoked("a"), "still inside the leeway");
+        list.purge_expired(101 + CLOCK_SKEW_LEEWAY_SECS);
+        assert!(!list.is_token_revoked("a"));
+    }
+
+    #[test]
+    fn ended_sessions_are_remembered_while_their_tokens_live() {
+        let list = RevocationList::new(600);
+        list.apply(RevocationEvent::Session {
+            id: "s".into(),
+            revoked_at: 1_000,
+        });
+        list.purge_expired(1_600 + CLOCK_SKEW_LEEWAY_SECS);
+        assert!(list.is_session_revoked("s"));
+        list.purge_expired(1_601 + CLOCK_SKEW_LEEWAY_SECS);
+        assert!(!list.is_session_revoked("s"));
+    }
+
+    #[test]
+    fn events_round_trip_and_garbage_is_ignored() {
+        for event in [
+            RevocationEvent::Token {
+                jti: "abc".into(),
+                expires_at: 5,
+            },
+            RevocationEvent::Session {
+                id: "s-1".into(),
+                revoked_at: 7,
+            },
+            RevocationEvent::Users,
+        ] {
+            assert_eq!(RevocationEvent::decode(&event.encode()), Some(event));
+        }
+        for garbage in [
+            "",
+            "jti",
+            "jti a",
+            "jti a b",
+            "sid a 1 2",
+            "users x",
+            "other 1 2",
+        ] {
+            assert_eq!(RevocationEvent::decode(garbage), None, "{garbage:?}");
+        }
+    }
+}

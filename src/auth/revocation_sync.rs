@@ -1,0 +1,111 @@
+//! Keeps each process's `RevocationList` in step with the database and with other replicas.
+//!
+//! - PostgreSQL: every revoking write is followed by `NOTIFY gatehouse_revocations`; each replica
+//!   `LISTEN`s and applies the change within milliseconds. When the listening connection drops,
+//!   the replica reconnects, re-`LISTEN`s, and only then catches up from the database, so nothing
+//!   written in between is missed.
+//! - Always (SQLite too): a poll every `REVOCATION_SYNC_INTERVAL_MS` re-reads recent changes and
+//!   purges expired entries, bounding the damage of any lost notification.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::revocation::{RevocationEvent, RevocationList};
+use super::CLOCK_SKEW_LEEWAY_SECS;
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// Deleted-user tombstones outlive any token issued before the deletion by this much.
+const MIN_TOMBSTONE_SECS: i64 = 86_400;
+/// Wait between attempts to re-establish the notification connection.
+const RELISTEN_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Tells the other replicas (and this one's list) about a revocation. Failing to notify is
+/// logged, not fatal: the periodic poll delivers the change a little later.
+pub async fn publish(list: &RevocationList, store: &Store, event: RevocationEvent) {
+    list.apply(event.clone());
+    if let Err(e) = store.notify_revocation(&event.encode()).await {
+        tracing::warn!(error = %e, "could not notify other replicas; they will catch up on their next poll");
+    }
+}
+
+/// The periodic poll: catch up and purge, every `interval`.
+pub async fn poll_database(
+    list: Arc<RevocationList>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    token_ttl_secs: i64,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let now = clock.now();
+        if let Err(e) = list.sync(&store, now).await {
+            tracing::warn!(error = %e, "revocation sync failed; keeping the last known list");
+        }
+        list.purge_expired(now);
+        let tombstone_age = token_ttl_secs.max(MIN_TOMBSTONE_SECS) + CLOCK_SKEW_LEEWAY_SECS;
+        let purged = async {
+            let tokens = store
+                .purge_expired(now - CLOCK_SKEW_LEEWAY_SECS, now - tombstone_age)
+                .await?;
+            let sessions = store
+                .purge_sessions(now - token_ttl_secs - CLOCK_SKEW_LEEWAY_SECS)
+                .await?;
+            Ok::<_, crate::store::StoreError>(tokens + sessions)
+        };
+        match purged.await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "purged expired revocations and sessions"),
+            Err(e) => tracing::warn!(error = %e, "purging expired revocations failed"),
+        }
+    }
+}
+
+/// Applies other replicas' notifications as they arrive (PostgreSQL only; returns at once on
+/// SQLite, where one process owns the database).
+pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock: Arc<dyn Clock>) {
+    loop {
+        let mut listener = match store.revocation_listener().await {
+            Ok(Some(listener)) => listener,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for revocations; retrying");
+                tokio::time::sleep(RELISTEN_BACKOFF).await;
+                continue;
+            }
+        };
+        // Listening again: whatever was written while we were not is in the database.
+        if let Err(e) = list.sync(&store, clock.now()).await {
+            tracing::warn!(error = %e, "catch-up after (re)connecting failed; the poll will retry");
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => match RevocationEvent::decode(notification.payload()) {
+                    Some(event) => {
+                        if list.apply(event) {
+                            if let Err(e) = list.reload_blocked_users(&store).await {
+                                tracing::warn!(error = %e, "reloading blocked users failed; the poll will retry");
+                            }
+                        }
+                    }
+                    None => tracing::warn!("ignoring a malformed revocation notification"),
+                },
+                Ok(None) => {
+                    tracing::warn!(
+                        "revocation notifications interrupted; reconnecting and catching up"
+                    );
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "revocation listener failed; reconnecting");
+                    tokio::time::sleep(RELISTEN_BACKOFF).await;
+                    break;
+                }
+            }
+        }
+    }
+}

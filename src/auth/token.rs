@@ -1,0 +1,240 @@
+//! Access tokens: HS256 JWTs that every seed's clients and PyJWT-based services understand.
+
+use std::collections::HashSet;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::secret::random_token;
+use super::CLOCK_SKEW_LEEWAY_SECS;
+use crate::config::Secret;
+use crate::store::User;
+
+/// The claims of every token Gatehouse issues. `username` is the email, as seeds 000/004 put it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Claims {
+    /// The user id, as a string.
+    pub sub: String,
+    pub username: String,
+    pub email: String,
+    pub admin: bool,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique per token; what logout revokes.
+    pub jti: String,
+    pub iss: String,
+    /// The session this token belongs to; ending the session revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<i64> {
+        self.sub.parse().ok()
+    }
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token missing")]
+    Missing,
+    #[error("token signature does not match")]
+    BadSignature,
+    #[error("token expired")]
+    Expired,
+    #[error("token revoked")]
+    Revoked,
+    #[error("user disabled or deleted")]
+    UserBlocked,
+    #[error("token malformed or not ours")]
+    Invalid,
+}
+
+/// A token that passed signature, time and issuer checks.
+#[derive(Debug)]
+pub struct VerifiedToken {
+    pub claims: Claims,
+    /// The payload exactly as signed, for `/validate` to hand back unchanged.
+    pub payload_json: Vec<u8>,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    ttl_secs: i64,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &Secret, issuer: String, ttl_secs: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Time and issuer are checked in `verify` against the injected clock instead.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims = HashSet::new();
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            validation,
+            issuer,
+            ttl_secs,
+        }
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    /// Signs a fresh token for `user` in session `sid`, issued at `now`. It expires after the
+    /// access-token lifetime or when its session does (`session_expires_at`), whichever comes
+    /// first: a token never outlives its session.
+    pub fn issue(
+        &self,
+        user: &User,
+        sid: &str,
+        now: i64,
+        session_expires_at: i64,
+    ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+        let claims = Claims {
+            sub: user.id.to_string(),
+            username: user.email.clone(),
+            email: user.email.clone(),
+            admin: user.admin,
+            iat: now,
+            exp: (now + self.ttl_secs).min(session_expires_at),
+            jti: random_token(16),
+            iss: self.issuer.clone(),
+            sid: Some(sid.to_owned()),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, claims))
+    }
+
+    /// Checks signature, algorithm, issuer, `exp` and `iat` (with leeway) at time `now`.
+    /// Revocation is the caller's next step (see `auth::revocation`).
+    pub fn verify(&self, token: &str, now: i64) -> Result<VerifiedToken, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                _ => TokenError::Invalid,
+            })?;
+        let claims = data.claims;
+        if claims.exp + CLOCK_SKEW_LEEWAY_SECS < now {
+            return Err(TokenError::Expired);
+        }
+        if claims.iat > now + CLOCK_SKEW_LEEWAY_SECS || claims.iss != self.issuer {
+            return Err(TokenError::Invalid);
+        }
+        let payload_json = token
+            .split('.')
+            .nth(1)
+            .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+            .ok_or(TokenError::Invalid)?;
+        Ok(VerifiedToken {
+            claims,
+            payload_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: 7,
+            email: "ada@example.com".into(),
+            username: None,
+            name: "Ada".into(),
+            password_hash: String::new(),
+            admin: true,
+            disabled: false,
+            created_at: 0,
+        }
+    }
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&Secret::new("s".repeat(32)), "gatehouse".into(), 3600)
+    }
+
+    #[test]
+    fn issued_token_verifies_and_carries_every_claim() {
+        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let verified = keys().verify(&token, 1_000).unwrap();
+        assert_eq!(verified.claims, claims);
+        assert_eq!(
+            (claims.sub.as_str(), claims.username.as_str()),
+            ("7", "ada@example.com")
+        );
+        assert!(claims.admin);
+        assert_eq!(claims.exp - claims.iat, 3600);
+        let payload: Claims = serde_json::from_slice(&verified.payload_json).unwrap();
+        assert_eq!(payload, claims);
+    }
+
+    #[test]
+    fn a_token_never_outlives_its_session() {
+        let (_, claims) = keys().issue(&user(), "s1", 1_000, 1_500).unwrap();
+        assert_eq!(claims.exp, 1_500);
+    }
+
+    #[test]
+    fn expiry_allows_the_leeway_and_no_more() {
+        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        assert!(keys()
+            .verify(&token, claims.exp + CLOCK_SKEW_LEEWAY_SECS)
+            .is_ok());
+        assert_eq!(
+            keys()
+                .verify(&token, claims.exp + CLOCK_SKEW_LEEWAY_SECS + 1)
+                .unwrap_err(),
+            TokenError::Expired
+        );
+    }
+
+    #[test]
+    fn tokens_from_the_future_are_refused() {
+        let (token, _) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        assert_eq!(
+            keys()
+                .verify(&token, 1_000 - CLOCK_SKEW_LEEWAY_SECS - 1)
+                .unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn other_secret_or_issuer_is_refused() {
+        let (token, _) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let other = TokenKeys::new(&Secret::new("t".repeat(32)), "gatehouse".into(), 3600);
+        assert_eq!(
+            other.verify(&token, 1_000).unwrap_err(),
+            TokenError::BadSignature
+        );
+        let other_iss = TokenKeys::new(&Secret::new("s".repeat(32)), "elsewhere".into(), 3600);
+        assert_eq!(
+            other_iss.verify(&token, 1_000).unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn alg_none_and_garbage_are_refused() {
+        // {"alg":"none","typ":"JWT"} . {"sub":"1"} . (no signature)
+        let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIn0.";
+        assert_eq!(keys().verify(none, 0).unwrap_err(), TokenError::Invalid);
+        assert_eq!(
+            keys().verify("not.a.jwt", 0).unwrap_err(),
+            TokenError::Invalid
+        );
+        assert_eq!(keys().verify("", 0).unwrap_err(), TokenError::Invalid);
+    }
+}

@@ -1,0 +1,329 @@
+//! Typed configuration, parsed once from the environment (the seeds' variable names included).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Secrets shorter than this are refused unless `ALLOW_WEAK_SECRET=true` (HS256 wants 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A value that must never be logged or printed: `Debug` shows only its length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call sites are few and easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret([{} bytes redacted])", self.0.len())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    /// `None`: generate one and keep it in the database (see `auth::keys`).
+    pub jwt_secret: Option<Secret>,
+    pub allow_weak_secret: bool,
+    pub host: IpAddr,
+    pub port: u16,
+    pub access_token_ttl: Duration,
+    pub issuer: String,
+    /// A refresh token's life; each refresh slides it forward, up to `refresh_token_max_ttl`
+    /// after the login.
+    pub refresh_token_ttl: Duration,
+    pub refresh_token_max_ttl: Duration,
+    /// An already-rotated refresh token presented again within this window gets the same
+    /// successor (two tabs refreshing at once); later, it revokes the whole session.
+    pub refresh_reuse_grace: Duration,
+    /// How often each process re-reads revocations and disabled users written by others.
+    pub revocation_sync_interval: Duration,
+    /// Password hashes waiting for a worker beyond this many are refused with 503.
+    pub hash_queue_capacity: usize,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error(
+        "the JWT secret from {name} is {len} bytes; at least {MIN_SECRET_BYTES} are required. \
+         Generate one with `openssl rand -hex 32`, or set ALLOW_WEAK_SECRET=true to keep an \
+         existing short secret while you switch over"
+    )]
+    WeakSecret { name: &'static str, len: usize },
+    #[error("DATABASE_HOST is set but {missing} is not: set all of DATABASE_HOST, DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD, or DATABASE_URL")]
+    IncompleteDatabaseParts { missing: &'static str },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map instead of mutating the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let allow_weak_secret = parse_bool(&get, "ALLOW_WEAK_SECRET", false)?;
+        let jwt_secret = ["JWT_SECRET", "JWT_SECRET_KEY", "SECRET_KEY"]
+            .into_iter()
+            .find_map(|name| get(name).map(|v| (name, v)));
+        if let Some((name, value)) = &jwt_secret {
+            if value.len() < MIN_SECRET_BYTES && !allow_weak_secret {
+                return Err(ConfigError::WeakSecret {
+                    name,
+                    len: value.len(),
+                });
+            }
+        }
+
+        Ok(Self {
+            database_url: database_url(&get)?,
+            jwt_secret: jwt_secret.map(|(_, v)| Secret::new(v)),
+            allow_weak_secret,
+            host: parse(&get, "HOST", "0.0.0.0".parse().ok(), "an IP address")?,
+            port: parse(&get, "PORT", Some(5000), "a port number")?,
+            access_token_ttl: Duration::from_secs(parse_positive(&get, "ACCESS_TOKEN_TTL", 3600)?),
+            issuer: get("JWT_ISSUER").unwrap_or_else(|| "gatehouse".to_owned()),
+            refresh_token_ttl: Duration::from_secs(parse_positive(
+                &get,
+                "REFRESH_TOKEN_TTL",
+                30 * 86_400,
+            )?),
+            refresh_token_max_ttl: Duration::from_secs(parse_positive(
+                &get,
+                "REFRESH_TOKEN_MAX_TTL",
+                90 * 86_400,
+            )?),
+            refresh_reuse_grace: Duration::from_secs(parse(
+                &get,
+                "REFRESH_REUSE_GRACE",
+                Some(10),
+                "a number of seconds",
+            )?),
+            revocation_sync_interval: Duration::from_millis(parse_positive(
+                &get,
+                "REVOCATION_SYNC_INTERVAL_MS",
+                5000,
+            )?),
+            hash_queue_capacity: parse(&get, "HASH_QUEUE_CAPACITY", Some(256), "a number")?,
+            request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
+        })
+    }
+
+    /// True when the configured secret is below the recommended length (accepted with a warning).
+    pub fn secret_is_weak(&self) -> bool {
+        self.jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < MIN_SECRET_BYTES)
+    }
+}
+
+fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    if let Some(url) = get("DATABASE_URL").or_else(|| get("DATABASE_URI")) {
+        return Ok(normalise_database_url(&url));
+    }
+    let Some(host) = get("DATABASE_HOST") else {
+        return Ok("sqlite://gatehouse.db".to_owned());
+    };
+    let part = |name: &'static str| {
+        get(name).ok_or(ConfigError::IncompleteDatabaseParts { missing: name })
+    };
+    let (name, user) = (part("DATABASE_NAME")?, part("DATABASE_USER")?);
+    let password = get("DATABASE_PASSWORD").unwrap_or_default();
+    let port: u16 = parse(get, "DATABASE_PORT", Some(5432), "a port number")?;
+    Ok(format!(
+        "postgres://{}:{}@{}:{}/{}",
+        percent_encode(&user),
+        percent_encode(&password),
+        host,
+        port,
+        percent_encode(&name)
+    ))
+}
+
+/// SQLAlchemy spells its URLs `postgresql+psycopg2://…`; sqlx wants `postgres://…`.
+fn normalise_database_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest))
+            if scheme.starts_with("postgresql") || scheme.starts_with("postgres+") =>
+        {
+            format!("postgres://{rest}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Encodes a URL userinfo or path component (passwords may hold `@`, `/`, `:`).
+fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Option<T>,
+    expected: &'static str,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            value,
+            reason: expected,
+        }),
+        None => default.ok_or(ConfigError::Invalid {
+            name,
+            value: String::new(),
+            reason: expected,
+        }),
+    }
+}
+
+fn parse_positive(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let value: u64 = parse(get, name, Some(default), "a whole number greater than zero")?;
+    if value == 0 {
+        return Err(ConfigError::Invalid {
+            name,
+            value: "0".into(),
+            reason: "a whole number greater than zero",
+        });
+    }
+    Ok(value)
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(value) => Err(ConfigError::Invalid {
+            name,
+            value,
+            reason: "true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_port_5000() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://gatehouse.db");
+        assert_eq!(c.port, 5000);
+        assert_eq!(c.host.to_string(), "0.0.0.0");
+        assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.issuer, "gatehouse");
+        assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn seed_000_database_parts_compose_a_postgres_url() {
+        let c = config(&[
+            ("DATABASE_HOST", "db.internal"),
+            ("DATABASE_NAME", "auth"),
+            ("DATABASE_USER", "svc"),
+            ("DATABASE_PASSWORD", "p@ss/word"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url,
+            "postgres://svc:p%40ss%2Fword@db.internal:5432/auth"
+        );
+    }
+
+    #[test]
+    fn incomplete_database_parts_name_what_is_missing() {
+        let err = config(&[("DATABASE_HOST", "db")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::IncompleteDatabaseParts {
+                missing: "DATABASE_NAME"
+            }
+        );
+    }
+
+    #[test]
+    fn seed_001_and_003_names_are_accepted() {
+        let secret = "k".repeat(32);
+        let c = config(&[
+            ("DATABASE_URI", "postgresql://u:p@h/db"),
+            ("JWT_SECRET_KEY", &secret),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://u:p@h/db");
+        assert_eq!(c.jwt_secret.unwrap().expose(), secret);
+        let c = config(&[("SECRET_KEY", &secret)]).unwrap();
+        assert!(c.jwt_secret.is_some());
+    }
+
+    #[test]
+    fn short_secret_is_refused_unless_allowed() {
+        let err = config(&[("JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::WeakSecret {
+                name: "JWT_SECRET",
+                len: 5
+            }
+        );
+        assert!(err.to_string().contains("ALLOW_WEAK_SECRET=true"));
+        let c = config(&[("JWT_SECRET", "short"), ("ALLOW_WEAK_SECRET", "true")]).unwrap();
+        assert!(c.secret_is_weak());
+    }
+
+    #[test]
+    fn bad_numbers_are_one_clear_error() {
+        let err = config(&[("PORT", "http")]).unwrap_err();
+        assert_eq!(err.to_string(), "PORT=\"http\" is not valid: a port number");
+        assert!(config(&[("ACCESS_TOKEN_TTL", "0")]).is_err());
+    }
+
+    #[test]
+    fn secret_debug_never_shows_the_value() {
+        let s = Secret::new("hunter2-hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

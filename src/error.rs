@@ -1,0 +1,191 @@
+//! `AppError`: the one error type handlers return, and how each kind becomes an HTTP response.
+//!
+//! Clients get a status and a plain message in `{"status": "failed", "message": …}`; internal
+//! causes are logged here and never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::auth::password::HashError;
+use crate::auth::token::TokenError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 for a failed credential check (JSON logins).
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 401 for a bearer token that was missing or refused.
+    #[error("invalid token: {0}")]
+    InvalidToken(TokenError),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// The password hashing queue is full: come back in a moment.
+    #[error("server busy")]
+    Busy,
+    /// The database did not answer.
+    #[error("database unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) | AppError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the client reads. Token messages are seed 002's, word for word.
+    fn client_message(&self) -> String {
+        match self {
+            AppError::InvalidToken(reason) => token_message(*reason).to_owned(),
+            AppError::Busy => "Too many logins in progress, retry shortly".to_owned(),
+            AppError::Unavailable(_) => "Database unavailable, retry shortly".to_owned(),
+            AppError::Internal(_) => "Internal server error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub fn token_message(reason: TokenError) -> &'static str {
+    match reason {
+        TokenError::Missing => "Auth token missing",
+        TokenError::BadSignature => "Token Signature doesn't match",
+        TokenError::Expired => "Signature is expired. Please log in again to refresh",
+        TokenError::Revoked => "JWT token is blocked. Please login again",
+        TokenError::UserBlocked => "User account is disabled",
+        TokenError::Invalid => "Invalid token signature",
+    }
+}
+
+/// The JSON body every error shares.
+pub fn error_body(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "status": "failed", "message": message })),
+    )
+        .into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            _ => {}
+        }
+        let mut response = error_body(self.status(), &self.client_message());
+        let headers = response.headers_mut();
+        match self {
+            AppError::InvalidToken(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="gatehouse", error="invalid_token""#),
+                );
+            }
+            AppError::Busy | AppError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => AppError::Unavailable(err),
+            StoreError::Conflict => AppError::Conflict("Already exists"),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => AppError::Busy,
+            HashError::Internal(e) => AppError::Internal(anyhow::anyhow!(e)),
+        }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for AppError {
+    fn from(err: jsonwebtoken::errors::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_maps_to_its_status() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400),
+            (AppError::Unauthorized("x"), 401),
+            (AppError::InvalidToken(TokenError::Expired), 401),
+            (AppError::Forbidden("x"), 403),
+            (AppError::NotFound("x"), 404),
+            (AppError::Conflict("x"), 409),
+            (AppError::PayloadTooLarge, 413),
+            (AppError::UnsupportedMediaType("x"), 415),
+            (AppError::Busy, 503),
+            (
+                AppError::Unavailable(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+                503,
+            ),
+            (AppError::Internal(anyhow::anyhow!("boom")), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.into_response().status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn token_errors_carry_a_bearer_challenge() {
+        let response = AppError::InvalidToken(TokenError::Missing).into_response();
+        let challenge = response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap();
+        assert!(challenge.starts_with("Bearer") && challenge.contains(r#"error="invalid_token""#));
+    }
+
+    #[test]
+    fn internal_causes_are_not_sent() {
+        let err = AppError::Internal(anyhow::anyhow!("password_hash column exploded"));
+        assert_eq!(err.client_message(), "Internal server error");
+    }
+
+    #[test]
+    fn unique_violations_become_conflicts() {
+        assert!(matches!(
+            AppError::from(StoreError::Conflict),
+            AppError::Conflict(_)
+        ));
+    }
+}

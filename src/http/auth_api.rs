@@ -1,0 +1,227 @@
+//! Seed 002's `/auth/*` surface: signup, login, user details, ping (logout is in `sessions`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{AuthUser, JsonObject};
+use super::fields::{field, Field};
+use crate::app::AppState;
+use crate::auth::login::{check_credentials, LoginName, LoginOutcome};
+use crate::auth::session::{start_session, ClientInfo, IssuedSession};
+use crate::auth::token::TokenError;
+use crate::error::AppError;
+use crate::store::{NewUser, StoreError};
+use crate::validation::{check_password, normalise_email, normalise_name};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/ping", get(ping))
+        .route("/auth/signup", post(signup))
+        .route("/auth/login", post(login))
+        .route("/auth/user", get(user_details))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusMessage {
+    /// `success`
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenMessage {
+    pub status: &'static str,
+    pub message: &'static str,
+    /// The access token.
+    pub jwt_token: String,
+    /// Exchange at `POST /auth/token/refresh` for a new pair; shown once.
+    pub refresh_token: String,
+    /// Seconds until `jwt_token` expires.
+    pub expires_in: i64,
+}
+
+impl TokenMessage {
+    pub fn new(message: &'static str, session: IssuedSession) -> Self {
+        Self {
+            status: "success",
+            message,
+            jwt_token: session.access_token,
+            refresh_token: session.refresh_token.unwrap_or_default(),
+            expires_in: session.expires_in,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupRequest {
+    // The patterns restate `validation::normalise_email` / `normalise_name` for API clients.
+    #[schema(
+        pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]{1,64}@([^@.\s\x00-\x1f\x7f-\x9f]+\.)+[^@.\s\x00-\x1f\x7f-\x9f]+\s*$",
+        max_length = 254
+    )]
+    pub email: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: String,
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDetails {
+    pub email: String,
+    pub name: String,
+    pub admin: bool,
+    /// HTTP date, as Flask serialises datetimes: `Mon, 23 Nov 2026 14:05:12 GMT`.
+    pub registered_on: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDetailsResponse {
+    pub status: &'static str,
+    pub message: &'static str,
+    pub details: UserDetails,
+}
+
+#[utoipa::path(get, path = "/auth/ping", tag = "auth",
+    responses((status = 200, description = "Service is up", body = StatusMessage)))]
+pub async fn ping() -> Json<StatusMessage> {
+    Json(StatusMessage {
+        status: "success",
+        message: "APIs are up and running",
+    })
+}
+
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Signed up; a token for the new user", body = TokenMessage),
+        (status = 400, description = "Missing, null or invalid fields, or a malformed body", body = crate::http::ErrorBody),
+        (status = 409, description = "The email is taken", body = crate::http::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
+    ))]
+pub async fn signup(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<TokenMessage>), AppError> {
+    let fields = ["email", "password", "name"].map(|name| field(&body, name));
+    if fields.contains(&Field::Missing) {
+        return Err(AppError::BadRequest("Required fields are missing.".into()));
+    }
+    if fields.contains(&Field::Null) {
+        return Err(AppError::BadRequest(
+            "One or more required fields are null".into(),
+        ));
+    }
+    let [Field::Text(email), Field::Text(password), Field::Text(name)] = fields else {
+        return Err(AppError::BadRequest(
+            "email, password and name must be strings".into(),
+        ));
+    };
+    let email = normalise_email(email).map_err(|m| AppError::BadRequest(m.into()))?;
+    check_password(password).map_err(|m| AppError::BadRequest(m.into()))?;
+    let name = normalise_name(name).map_err(|m| AppError::BadRequest(m.into()))?;
+
+    let password_hash = state.hasher.hash(password.to_owned()).await?;
+    let new_user = NewUser {
+        email,
+        username: None,
+        name,
+        password_hash,
+        admin: false,
+    };
+    let now = state.clock.now();
+    let user = state
+        .store
+        .insert_user(&new_user, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => AppError::Conflict("User already exists."),
+            other => other.into(),
+        })?;
+    let session = start_session(&state, &user, &client, true).await?;
+    let body = TokenMessage::new("User signed up successful.", session);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenMessage),
+        (status = 400, description = "Malformed body or fields of the wrong type", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing fields, or incorrect email or password", body = crate::http::ErrorBody),
+        (status = 403, description = "Correct password, disabled account", body = crate::http::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    JsonObject(body): JsonObject,
+) -> Result<Json<TokenMessage>, AppError> {
+    let (email, password) = match (field(&body, "email"), field(&body, "password")) {
+        (Field::Text(email), Field::Text(password)) => (email, password.to_owned()),
+        (Field::WrongType, _) | (_, Field::WrongType) => {
+            return Err(AppError::BadRequest(
+                "email and password must be strings".into(),
+            ))
+        }
+        _ => return Err(AppError::Unauthorized("Email / Password missing")),
+    };
+    match check_credentials(
+        &state.store,
+        &state.hasher,
+        LoginName::Email(email),
+        password,
+    )
+    .await?
+    {
+        LoginOutcome::Success(user) => {
+            let session = start_session(&state, &user, &client, true).await?;
+            Ok(Json(TokenMessage::new("User login successful.", session)))
+        }
+        LoginOutcome::InvalidCredentials => {
+            Err(AppError::Unauthorized("Incorrect email or password"))
+        }
+        LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
+    }
+}
+
+#[utoipa::path(get, path = "/auth/user", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's details", body = UserDetailsResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::http::ErrorBody),
+        (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
+    ))]
+pub async fn user_details(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<UserDetailsResponse>, AppError> {
+    let user = state
+        .store
+        .find_user_by_id(user.user_id)
+        .await?
+        .ok_or(AppError::InvalidToken(TokenError::UserBlocked))?;
+    let details = UserDetails {
+        registered_on: crate::http::http_date(user.created_at),
+        email: user.email,
+        name: user.name,
+        admin: user.admin,
+    };
+    Ok(Json(UserDetailsResponse {
+        status: "success",
+        message: "Successfully fetched user details",
+        details,
+    }))
+}

@@ -1,0 +1,203 @@
+//! The `sessions` and `refresh_tokens` tables.
+
+use super::{on_pool, Store, StoreError};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub user_agent: String,
+    pub client_ip: String,
+    pub revoked_at: Option<i64>,
+}
+
+impl Session {
+    /// Whether the session can still be refreshed.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+
+    /// Whether an access token of this session may still be accepted somewhere (its `exp` is
+    /// at most the session's expiry, plus the clock-skew leeway): such a session can be ended.
+    pub fn may_have_live_tokens(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at + crate::auth::CLOCK_SKEW_LEEWAY_SECS >= now
+    }
+}
+
+/// A refresh token's row, with the session it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub token_hash: String,
+    pub session_id: String,
+    pub rotated_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, revoked_at";
+
+impl Store {
+    /// Creates a session, with its first refresh token when the login hands one out.
+    pub async fn insert_session(
+        &self,
+        session: &Session,
+        refresh_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
+                 user_agent, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&session.id)
+            .bind(session.user_id)
+            .bind(session.created_at)
+            .bind(session.last_used_at)
+            .bind(session.expires_at)
+            .bind(session.absolute_expires_at)
+            .bind(&session.user_agent)
+            .bind(&session.client_ip)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(hash) = refresh_hash {
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+                    .bind(hash)
+                    .bind(&session.id)
+                    .bind(session.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn find_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, Session>(&sql).bind(id).fetch_optional(pool).await?),
+        )
+    }
+
+    /// The user's sessions that are not revoked and expire at or after `expires_after`, newest
+    /// first. Pass `now` for the live ones; pass `now - CLOCK_SKEW_LEEWAY_SECS` to include
+    /// sessions whose last access token may still be accepted (to end them all).
+    pub async fn active_sessions(
+        &self,
+        user_id: i64,
+        expires_after: i64,
+    ) -> Result<Vec<Session>, StoreError> {
+        let now = expires_after;
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at >= $2 \
+             ORDER BY created_at DESC, id"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, Session>(&sql).bind(user_id).bind(now).fetch_all(pool).await?),
+        )
+    }
+
+    pub async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRow>, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, RefreshTokenRow>(
+            "SELECT token_hash, session_id, rotated_at FROM refresh_tokens WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Retires `old_hash` in favour of `new_hash` and slides the session's expiry. Returns false
+    /// when `old_hash` was already retired: a concurrent refresh won the race.
+    pub async fn rotate_refresh_token(
+        &self,
+        session_id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        now: i64,
+        new_expiry: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let retired = sqlx::query(
+                "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
+            )
+            .bind(now)
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if retired != 1 {
+                return Ok(false);
+            }
+            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+                .bind(new_hash)
+                .bind(session_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
+                .bind(now)
+                .bind(new_expiry)
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            true
+        }))
+    }
+
+    /// Marks sessions revoked (those already revoked keep their time) and tells other replicas.
+    /// Returns the ids that were active.
+    pub async fn revoke_sessions(
+        &self,
+        ids: &[String],
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut revoked = Vec::new();
+        for id in ids {
+            let changed = on_pool!(self, pool => sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+            )
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
+            if changed == 1 {
+                revoked.push(id.clone());
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// Sessions revoked at or after `since`, as `(id, revoked_at)`.
+    pub async fn sessions_revoked_since(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1"
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Deletes sessions that expired, or were revoked, before `before` (their refresh tokens go
+    /// with them).
+    pub async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query(
+            "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1"
+        )
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+}

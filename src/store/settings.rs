@@ -1,0 +1,21 @@
+//! Key/value settings the service keeps for itself (the generated signing secret).
+
+use super::{on_pool, Store, StoreError};
+
+impl Store {
+    /// Stores `value` under `name` unless a value is already there, and returns the stored value,
+    /// so that replicas starting together all agree on the first one written.
+    pub async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(value)
+                .execute(pool)
+                .await?;
+            Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+}

@@ -1,0 +1,315 @@
+//! One Gatehouse per test on a fresh database, with one helper per endpoint.
+
+use std::collections::HashMap;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gatehouse::clock::{Clock, ManualClock};
+use gatehouse::config::Config;
+use gatehouse::App;
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+mod database;
+mod process;
+pub mod proxy;
+mod reply;
+mod server_process;
+mod tokens;
+
+pub use database::random_hex;
+use database::{create_postgres_database, TestDatabase};
+use process::run_with_timeout;
+pub use reply::*;
+pub use server_process::ServerProcess;
+pub use tokens::*;
+
+/// Writes each listed `async fn name(app: TestApp)` as `sqlite::name` and `postgres::name` tests.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let backend = crate::helpers::Backend::Sqlite;
+                    if let Some(app) = crate::helpers::spawn_app(backend).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let backend = crate::helpers::Backend::Postgres;
+                    if let Some(app) = crate::helpers::spawn_app(backend).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+/// How long a change written by the CLI may take to reach the running server.
+pub const SYNC_DEADLINE: Duration = Duration::from_secs(5);
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub clock: Arc<ManualClock>,
+    pub database_url: String,
+    pub secret: String,
+    env: HashMap<String, String>,
+    _shutdown: Vec<oneshot::Sender<()>>,
+    _database: TestDatabase,
+}
+
+/// Spawns a server on a new, empty database; `None` when the backend is not configured.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (database_url, database) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("create a temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+            (url, TestDatabase::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = match std::env::var("TEST_DATABASE_URL") {
+                Ok(url) if !url.trim().is_empty() => url,
+                // CI must run every PostgreSQL test: there, a missing URL is a failure.
+                _ if std::env::var_os("CI").is_some() => {
+                    panic!("CI is set but TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped in CI")
+                }
+                _ => {
+                    eprintln!("skipping: TEST_DATABASE_URL not set");
+                    return None;
+                }
+            };
+            create_postgres_database(&admin_url).await
+        }
+    };
+    let secret = random_hex(32);
+    let env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("JWT_SECRET", secret.as_str()),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("REVOCATION_SYNC_INTERVAL_MS", "100"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let clock = Arc::new(ManualClock::starting_now());
+    let client = Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("build the HTTP client");
+    let mut app = TestApp {
+        address: String::new(),
+        client,
+        clock,
+        database_url,
+        secret,
+        env,
+        _shutdown: Vec::new(),
+        _database: database,
+    };
+    app.address = app.spawn_server().await;
+    Some(app)
+}
+
+impl TestApp {
+    /// Starts one more server on this app's database, secret and clock (a restart or a replica).
+    pub async fn spawn_server(&mut self) -> String {
+        let env = self.env.clone();
+        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid test config");
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        let app = App::build_with_clock(config, clock)
+            .await
+            .unwrap_or_else(|e| panic!("the app failed to start: {e:?}"));
+        let address = format!("http://{}", app.local_addr());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        self._shutdown.push(tx);
+        address
+    }
+
+    /// Stops every server of this app and starts a fresh one on the same database.
+    pub async fn restart(&mut self) {
+        for stop in self._shutdown.drain(..) {
+            let _ = stop.send(());
+        }
+        self.address = self.spawn_server().await;
+    }
+
+    /// Restarts with `name=value` added to the configuration.
+    pub async fn restart_with(&mut self, name: &str, value: &str) {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self.restart().await;
+    }
+
+    /// The server's current time, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(&self, request: RequestBuilder) -> Reply {
+        Reply::read(request.send().await.expect("the request was sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    /// `POST path` with a raw body and, if given, a `Content-Type`.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        self.send(request).await
+    }
+
+    pub async fn signup(&self, body: Value) -> Reply {
+        self.post_json("/auth/signup", &body).await
+    }
+
+    pub async fn auth_login(&self, body: Value) -> Reply {
+        self.post_json("/auth/login", &body).await
+    }
+
+    pub async fn json_login(&self, body: Value) -> Reply {
+        self.post_json("/login", &body).await
+    }
+
+    pub async fn basic_login(&self, email: &str, password: &str) -> Reply {
+        let request = self
+            .client
+            .post(self.url("/login"))
+            .basic_auth(email, Some(password));
+        self.send(request).await
+    }
+
+    /// `POST /validate` with `authorization` as the whole `Authorization` header value.
+    pub async fn validate(&self, authorization: Option<&str>) -> Reply {
+        self.validate_at(&self.address, authorization).await
+    }
+
+    pub async fn validate_at(&self, address: &str, authorization: Option<&str>) -> Reply {
+        let mut request = self.client.post(format!("{address}/validate"));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        self.send(request).await
+    }
+
+    pub async fn validate_token(&self, token: &str) -> Reply {
+        self.validate(Some(&format!("Bearer {token}"))).await
+    }
+
+    pub async fn logout(&self, token: &str) -> Reply {
+        self.send(
+            self.client
+                .post(self.url("/auth/logout"))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn auth_user(&self, token: &str) -> Reply {
+        self.send(self.client.get(self.url("/auth/user")).bearer_auth(token))
+            .await
+    }
+
+    pub async fn profile(&self, token: &str) -> Reply {
+        self.send(self.client.get(self.url("/profile")).bearer_auth(token))
+            .await
+    }
+
+    /// Signs a user up through `/auth/signup` and returns the token it was given.
+    pub async fn signup_user(&self, email: &str, password: &str, name: &str) -> String {
+        let reply = self
+            .signup(json!({"email": email, "password": password, "name": name}))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "signup failed: {}",
+            reply.text
+        );
+        reply.json()["jwt_token"]
+            .as_str()
+            .expect("jwt_token")
+            .to_owned()
+    }
+
+    /// Polls `/validate` with `token` until it answers `expected`, for at most `SYNC_DEADLINE`.
+    pub async fn wait_for_validate_status(&self, token: &str, expected: StatusCode) -> Reply {
+        let started = Instant::now();
+        loop {
+            let reply = self.validate_token(token).await;
+            if reply.status == expected {
+                return reply;
+            }
+            assert!(
+                started.elapsed() < SYNC_DEADLINE,
+                "/validate still answered {} (wanted {expected}) after {SYNC_DEADLINE:?}: {}",
+                reply.status,
+                reply.text
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs the `gatehouse` binary against this app's database and secret.
+    pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.cli_with_env(args, stdin, &[]).await
+    }
+
+    pub async fn cli_with_env(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command.env_clear().args(args);
+        command.env("PATH", std::env::var("PATH").unwrap_or_default());
+        command.env("DATABASE_URL", &self.database_url);
+        command.env("JWT_SECRET", &self.secret);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let stdin = stdin.map(str::to_owned);
+        tokio::task::spawn_blocking(move || run_with_timeout(command, stdin))
+            .await
+            .expect("the CLI runner did not panic")
+    }
+}

@@ -1,0 +1,84 @@
+//! A fresh database per test: a SQLite file in a temporary directory, or a new PostgreSQL database.
+
+use std::hash::{BuildHasher, Hasher};
+
+use sqlx::{Connection, Executor, PgConnection};
+
+/// `bytes` random bytes as lower-case hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut out = String::new();
+    while out.len() < bytes * 2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_usize(out.len());
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    out.truncate(bytes * 2);
+    out
+}
+
+pub enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+pub async fn create_postgres_database(admin_url: &str) -> (String, TestDatabase) {
+    assert!(
+        admin_url.starts_with("postgres://") || admin_url.starts_with("postgresql://"),
+        "TEST_DATABASE_URL must be a postgres:// URL, got {admin_url:?}"
+    );
+    let mut conn = PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+    let name = format!("gatehouse_test_{}", random_hex(8));
+    conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+    let _ = conn.close().await;
+    let url = with_database_name(admin_url, &name);
+    (
+        url,
+        TestDatabase::Postgres {
+            admin_url: admin_url.to_owned(),
+            name,
+        },
+    )
+}
+
+/// `postgres://u@h:5432/old?x=y` -> `postgres://u@h:5432/NAME?x=y`.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{}{}", &base[..path_start], name, query)
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let TestDatabase::Postgres { admin_url, name } = self else {
+            return;
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        // Best effort, on its own thread and runtime: Drop cannot await.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect(&admin_url).await.ok()?;
+                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                conn.execute(sql.as_str()).await.ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("warning: could not drop a test database");
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `POST /auth/logout` with sessions: the current one (default) or `?scope=all`.
+
+use super::*;
+
+backend_tests!(
+    logout_ends_only_the_current_session,
+    logout_with_scope_current_ends_only_the_current_session,
+    logout_all_ends_every_session_of_the_caller_only,
+    logout_with_an_unknown_scope_is_400_and_ends_nothing,
+    logouts_survive_a_restart,
+    logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway,
+);
+
+const LOGGED_OUT: &str = "Logout Successful";
+
+async fn logout_ends_only_the_current_session(app: TestApp) {
+    let current = signup(&app, "ada@example.com").await;
+    let other_device = login(&app, "ada@example.com").await;
+    let renewed = refresh_ok(&app, &current.refresh).await;
+
+    let reply = app.logout(&current.access).await;
+
+    reply.assert_success(200, LOGGED_OUT);
+    assert_session_ended(&app, &current.access).await;
+    assert_session_ended(&app, &renewed.access).await;
+    assert_refresh_invalid(&refresh(&app, &renewed.refresh).await);
+    assert_eq!(
+        listed_ids(&app, &other_device.access).await,
+        [other_device.sid.as_str()]
+    );
+    assert_session_alive(&app, &other_device).await;
+}
+
+async fn logout_with_scope_current_ends_only_the_current_session(app: TestApp) {
+    let current = signup(&app, "ada@example.com").await;
+    let other_device = login(&app, "ada@example.com").await;
+
+    let reply = logout_scope(&app, &current.access, Some("current")).await;
+
+    reply.assert_success(200, LOGGED_OUT);
+    assert_session_ended(&app, &current.access).await;
+    assert_refresh_invalid(&refresh(&app, &current.refresh).await);
+    assert_session_alive(&app, &other_device).await;
+}
+
+async fn logout_all_ends_every_session_of_the_caller_only(app: TestApp) {
+    let caller = signup(&app, "ada@example.com").await;
+    let laptop = login(&app, "ada@example.com").await;
+    let laptop_renewed = refresh_ok(&app, &laptop.refresh).await;
+    let basic = app.basic_login("ada@example.com", PASSWORD).await;
+    basic.assert_status(200);
+    let other_user = signup(&app, "grace@example.com").await;
+    let other_user_second = login(&app, "grace@example.com").await;
+
+    let reply = logout_scope(&app, &caller.access, Some("all")).await;
+
+    reply.assert_success(200, LOGGED_OUT);
+    for token in [
+        &caller.access,
+        &laptop.access,
+        &laptop_renewed.access,
+        &basic.text,
+    ] {
+        assert_session_ended(&app, token).await;
+    }
+    for token in [&caller.refresh, &laptop_renewed.refresh] {
+        assert_refresh_invalid(&refresh(&app, token).await);
+    }
+    assert_session_alive(&app, &other_user).await;
+    assert_session_alive(&app, &other_user_second).await;
+    let mut grace_ids = listed_ids(&app, &other_user.access).await;
+    grace_ids.sort();
+    let mut expected = vec![other_user.sid.clone(), other_user_second.sid.clone()];
+    expected.sort();
+    assert_eq!(grace_ids, expected);
+    // A new login afterwards is a new, working session.
+    let again = login(&app, "ada@example.com").await;
+    assert_eq!(listed_ids(&app, &again.access).await, [again.sid.as_str()]);
+}
+
+async fn logout_with_an_unknown_scope_is_400_and_ends_nothing(app: TestApp) {
+    let caller = signup(&app, "ada@example.com").await;
+    let other_device = login(&app, "ada@example.com").await;
+
+    for scope in ["bogus", "everything"] {
+        let reply = logout_scope(&app, &caller.access, Some(scope)).await;
+
+        reply.assert_status(400);
+        reply.assert_client_error_json();
+    }
+    assert_session_alive(&app, &caller).await;
+    assert_session_alive(&app, &other_device).await;
+}
+
+async fn logouts_survive_a_restart(mut app: TestApp) {
+    let logged_out = signup(&app, "ada@example.com").await;
+    let kept = login(&app, "ada@example.com").await;
+    let grace = signup(&app, "grace@example.com").await;
+    let grace_other = login(&app, "grace@example.com").await;
+    let bystander = signup(&app, "alan@example.com").await;
+    app.logout(&logged_out.access)
+        .await
+        .assert_success(200, LOGGED_OUT);
+    logout_scope(&app, &grace.access, Some("all"))
+        .await
+        .assert_success(200, LOGGED_OUT);
+
+    app.restart().await;
+
+    for ended in [&logged_out, &grace, &grace_other] {
+        assert_session_ended(&app, &ended.access).await;
+        assert_refresh_invalid(&refresh(&app, &ended.refresh).await);
+    }
+    assert_session_alive(&app, &kept).await;
+    assert_session_alive(&app, &bystander).await;
+}
+
+/// A session refreshed just before its 90-day cap holds an access token that outlives the
+/// session row's expiry by up to `ACCESS_TOKEN_TTL`. "Log out everywhere" must still end it.
+async fn logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway(app: TestApp) {
+    let mut capped = signup(&app, "ada@example.com").await;
+    let cap = app.now() + 90 * DAY;
+    for _ in 0..3 {
+        app.clock.advance(29 * DAY);
+        capped = refresh_ok(&app, &capped.refresh).await;
+    }
+    // Day 87 + 3 days - 60 s: the last refresh before the cap. Its token expires with the
+    // session, not an hour later; 10 s past the cap it still passes, within the leeway.
+    app.clock.advance(3 * DAY - 60);
+    capped = refresh_ok(&app, &capped.refresh).await;
+    assert_eq!(decode_claims(&capped.access, &app.secret)["exp"], cap);
+    app.clock.advance(70);
+    app.validate_token(&capped.access).await.assert_status(200);
+    let fresh = login(&app, "ada@example.com").await;
+
+    let reply = logout_scope(&app, &fresh.access, Some("all")).await;
+
+    reply.assert_success(200, LOGGED_OUT);
+    assert_session_ended(&app, &fresh.access).await;
+    assert_session_ended(&app, &capped.access).await;
+}
