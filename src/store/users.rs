@@ -104,6 +104,23 @@ impl Store {
             .await?))
     }
 
+    /// Replaces a user's password hash: a legacy or outdated hash upgraded after a login.
+    pub async fn set_password_hash(
+        &self,
+        id: i64,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
     /// Deletes a user and records a tombstone, so tokens it still holds are refused everywhere.
     pub async fn delete_user(&self, email: &str, now: i64) -> Result<Option<i64>, StoreError> {
         on_pool!(self, pool => {
