@@ -68,6 +68,8 @@ pub enum ConfigError {
     WeakSecret { name: &'static str, len: usize },
     #[error("DATABASE_HOST is set but {missing} is not: set all of DATABASE_HOST, DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD, or DATABASE_URL")]
     IncompleteDatabaseParts { missing: &'static str },
+    #[error("MYSQL_HOST is set but {missing} is not: set all of MYSQL_HOST, MYSQL_DB and MYSQL_USER (and MYSQL_PASSWORD), or DATABASE_URL")]
+    IncompleteMysqlParts { missing: &'static str },
 }
 
 impl Config {
@@ -139,6 +141,9 @@ fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigE
     if let Some(url) = get("DATABASE_URL").or_else(|| get("DATABASE_URI")) {
         return Ok(normalise_database_url(&url));
     }
+    if let Some(host) = get("MYSQL_HOST") {
+        return mysql_url_from_parts(get, &host);
+    }
     let Some(host) = get("DATABASE_HOST") else {
         return Ok("sqlite://gatehouse.db".to_owned());
     };
@@ -158,13 +163,38 @@ fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigE
     ))
 }
 
-/// SQLAlchemy spells its URLs `postgresql+psycopg2://…`; sqlx wants `postgres://…`.
-fn normalise_database_url(url: &str) -> String {
+/// Seed 004's names: `MYSQL_HOST`, `MYSQL_USER`, `MYSQL_PASSWORD`, `MYSQL_DB` (+ `MYSQL_PORT`, 3306).
+fn mysql_url_from_parts(
+    get: &impl Fn(&str) -> Option<String>,
+    host: &str,
+) -> Result<String, ConfigError> {
+    let part =
+        |name: &'static str| get(name).ok_or(ConfigError::IncompleteMysqlParts { missing: name });
+    let (name, user) = (part("MYSQL_DB")?, part("MYSQL_USER")?);
+    let password = get("MYSQL_PASSWORD").unwrap_or_default();
+    let port: u16 = parse(get, "MYSQL_PORT", Some(3306), "a port number")?;
+    let credentials = if password.is_empty() {
+        percent_encode(&user)
+    } else {
+        format!("{}:{}", percent_encode(&user), percent_encode(&password))
+    };
+    Ok(format!(
+        "mysql://{credentials}@{host}:{port}/{}",
+        percent_encode(&name)
+    ))
+}
+
+/// SQLAlchemy spells its URLs `postgresql+psycopg2://…` or `mysql+pymysql://…`; sqlx wants
+/// `postgres://…` and `mysql://…`.
+pub(crate) fn normalise_database_url(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest))
             if scheme.starts_with("postgresql") || scheme.starts_with("postgres+") =>
         {
             format!("postgres://{rest}")
+        }
+        Some((scheme, rest)) if scheme.starts_with("mysql+") || scheme == "mariadb" => {
+            format!("mysql://{rest}")
         }
         _ => url.to_owned(),
     }
@@ -283,6 +313,39 @@ mod tests {
                 missing: "DATABASE_NAME"
             }
         );
+    }
+
+    #[test]
+    fn seed_004_mysql_parts_compose_a_mysql_url() {
+        let c = config(&[
+            ("MYSQL_HOST", "mysql"),
+            ("MYSQL_DB", "auth"),
+            ("MYSQL_USER", "root"),
+            ("MYSQL_PASSWORD", "p@ss"),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url, "mysql://root:p%40ss@mysql:3306/auth");
+        let c = config(&[
+            ("MYSQL_HOST", "127.0.0.1"),
+            ("MYSQL_DB", "test"),
+            ("MYSQL_USER", "root"),
+            ("MYSQL_PORT", "3307"),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url, "mysql://root@127.0.0.1:3307/test");
+        let err = config(&[("MYSQL_HOST", "db")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::IncompleteMysqlParts {
+                missing: "MYSQL_DB"
+            }
+        );
+    }
+
+    #[test]
+    fn sqlalchemy_mysql_urls_are_normalised() {
+        let c = config(&[("DATABASE_URL", "mysql+pymysql://u:p@h/db")]).unwrap();
+        assert_eq!(c.database_url, "mysql://u:p@h/db");
     }
 
     #[test]

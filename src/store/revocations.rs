@@ -16,11 +16,12 @@ impl Store {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
+        let sql = self.insert_ignoring_duplicates(
+            "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4)",
+            "jti",
+        );
         on_pool!(self, pool => {
-            sqlx::query(
-            "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (jti) DO NOTHING"
-        )
+            sqlx::query(&sql)
         .bind(jti)
         .bind(user_id)
         .bind(expires_at)
@@ -38,9 +39,10 @@ impl Store {
         since: i64,
         now: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(on_pool!(self, pool => sqlx::query_as(
-            "SELECT jti, expires_at FROM revoked_tokens WHERE revoked_at >= $1 AND expires_at >= $2"
-        )
+        let sql = self.sql(
+            "SELECT jti, expires_at FROM revoked_tokens WHERE revoked_at >= $1 AND expires_at >= $2",
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
         .bind(since)
         .bind(now)
         .fetch_all(pool)
@@ -54,13 +56,15 @@ impl Store {
         tokens_expired_before: i64,
         tombstones_before: i64,
     ) -> Result<u64, StoreError> {
+        let tokens = self.sql("DELETE FROM revoked_tokens WHERE expires_at < $1");
+        let tombstones = self.sql("DELETE FROM deleted_users WHERE deleted_at < $1");
         on_pool!(self, pool => {
-            let tokens = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+            let tokens = sqlx::query(&tokens)
                 .bind(tokens_expired_before)
                 .execute(pool)
                 .await?
                 .rows_affected();
-            let users = sqlx::query("DELETE FROM deleted_users WHERE deleted_at < $1")
+            let users = sqlx::query(&tombstones)
                 .bind(tombstones_before)
                 .execute(pool)
                 .await?
@@ -69,7 +73,8 @@ impl Store {
         })
     }
 
-    /// Tells every replica listening on this database (PostgreSQL); nothing to do on SQLite.
+    /// Tells every replica listening on this database (PostgreSQL). SQLite has one process;
+    /// MySQL has no notifications, so its replicas rely on the periodic poll.
     pub async fn notify_revocation(&self, payload: &str) -> Result<(), StoreError> {
         if let Store::Postgres(pool) = self {
             let notify = sqlx::query("SELECT pg_notify($1, $2)")
@@ -80,7 +85,7 @@ impl Store {
         Ok(())
     }
 
-    /// A connection listening for revocation notifications; `None` on SQLite.
+    /// A connection listening for revocation notifications; `None` on SQLite and MySQL.
     pub async fn revocation_listener(&self) -> Result<Option<PgListener>, StoreError> {
         let Store::Postgres(pool) = self else {
             return Ok(None);

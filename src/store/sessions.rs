@@ -39,6 +39,9 @@ pub struct RefreshTokenRow {
 const SESSION_COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, revoked_at";
 
+const INSERT_REFRESH_TOKEN: &str =
+    "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)";
+
 impl Store {
     /// Creates a session, with its first refresh token when the login hands one out.
     pub async fn insert_session(
@@ -46,12 +49,14 @@ impl Store {
         session: &Session,
         refresh_hash: Option<&str>,
     ) -> Result<(), StoreError> {
+        let insert_session = self.sql(
+            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
+             user_agent, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        );
+        let insert_token = self.sql(INSERT_REFRESH_TOKEN);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
-                 user_agent, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
+            sqlx::query(&insert_session)
             .bind(&session.id)
             .bind(session.user_id)
             .bind(session.created_at)
@@ -63,7 +68,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if let Some(hash) = refresh_hash {
-                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+                sqlx::query(&insert_token)
                     .bind(hash)
                     .bind(&session.id)
                     .bind(session.created_at)
@@ -77,6 +82,7 @@ impl Store {
 
     pub async fn find_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        let sql = self.sql(&sql);
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, Session>(&sql).bind(id).fetch_optional(pool).await?),
         )
@@ -95,6 +101,7 @@ impl Store {
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at >= $2 \
              ORDER BY created_at DESC, id"
         );
+        let sql = self.sql(&sql);
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, Session>(&sql).bind(user_id).bind(now).fetch_all(pool).await?),
         )
@@ -104,12 +111,15 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRow>, StoreError> {
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, RefreshTokenRow>(
-            "SELECT token_hash, session_id, rotated_at FROM refresh_tokens WHERE token_hash = $1"
-        )
+        let sql = self.sql(
+            "SELECT token_hash, session_id, rotated_at FROM refresh_tokens WHERE token_hash = $1",
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, RefreshTokenRow>(&sql)
         .bind(token_hash)
         .fetch_optional(pool)
-        .await?))
+        .await?),
+        )
     }
 
     /// Retires `old_hash` in favour of `new_hash` and slides the session's expiry. Returns false
@@ -122,11 +132,15 @@ impl Store {
         now: i64,
         new_expiry: i64,
     ) -> Result<bool, StoreError> {
+        let retire = self.sql(
+            "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
+        );
+        let insert_token = self.sql(INSERT_REFRESH_TOKEN);
+        let slide =
+            self.sql("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3");
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let retired = sqlx::query(
-                "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
-            )
+            let retired = sqlx::query(&retire)
             .bind(now)
             .bind(old_hash)
             .execute(&mut *tx)
@@ -135,13 +149,13 @@ impl Store {
             if retired != 1 {
                 return Ok(false);
             }
-            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+            sqlx::query(&insert_token)
                 .bind(new_hash)
                 .bind(session_id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
+            sqlx::query(&slide)
                 .bind(now)
                 .bind(new_expiry)
                 .bind(session_id)
@@ -159,11 +173,11 @@ impl Store {
         ids: &[String],
         now: i64,
     ) -> Result<Vec<String>, StoreError> {
+        let sql =
+            self.sql("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL");
         let mut revoked = Vec::new();
         for id in ids {
-            let changed = on_pool!(self, pool => sqlx::query(
-                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
-            )
+            let changed = on_pool!(self, pool => sqlx::query(&sql)
             .bind(now)
             .bind(id)
             .execute(pool)
@@ -181,9 +195,10 @@ impl Store {
         &self,
         since: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1"
-        )
+        let sql = self.sql(
+            "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1",
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
         .bind(since)
         .fetch_all(pool)
         .await?))
@@ -192,9 +207,9 @@ impl Store {
     /// Deletes sessions that expired, or were revoked, before `before` (their refresh tokens go
     /// with them).
     pub async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(on_pool!(self, pool => sqlx::query(
-            "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1"
-        )
+        let sql = self.sql("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $2");
+        Ok(on_pool!(self, pool => sqlx::query(&sql)
+        .bind(before)
         .bind(before)
         .execute(pool)
         .await?

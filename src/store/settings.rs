@@ -6,13 +6,18 @@ impl Store {
     /// Stores `value` under `name` unless a value is already there, and returns the stored value,
     /// so that replicas starting together all agree on the first one written.
     pub async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        let insert = self.insert_ignoring_duplicates(
+            "INSERT INTO settings (name, value) VALUES ($1, $2)",
+            "name",
+        );
+        let select = self.sql("SELECT value FROM settings WHERE name = $1");
         on_pool!(self, pool => {
-            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            sqlx::query(&insert)
                 .bind(name)
                 .bind(value)
                 .execute(pool)
                 .await?;
-            Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            Ok(sqlx::query_scalar(&select)
                 .bind(name)
                 .fetch_one(pool)
                 .await?)

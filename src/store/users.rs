@@ -30,31 +30,63 @@ fn storable(value: &str) -> bool {
     !value.contains('\0')
 }
 
-const COLUMNS: &str = "id, email, username, name, password_hash, admin, disabled, created_at";
+impl Store {
+    /// The `User` columns. MySQL's email and username compare byte-exactly (`utf8mb4_bin`),
+    /// which sqlx would read as bytes; the cast reads them as text.
+    fn user_columns(&self) -> &'static str {
+        match self {
+            Store::MySql(_) => {
+                "id, CAST(email AS CHAR) AS email, CAST(username AS CHAR) AS username, \
+                                name, password_hash, admin, disabled, created_at"
+            }
+            Store::Sqlite(_) | Store::Postgres(_) => {
+                "id, email, username, name, password_hash, admin, disabled, created_at"
+            }
+        }
+    }
+
+    fn select_user_by_email(&self) -> String {
+        let columns = self.user_columns();
+        self.sql(&format!("SELECT {columns} FROM users WHERE email = $1"))
+            .into_owned()
+    }
+}
 
 impl Store {
     /// Inserts a user; `StoreError::Conflict` when the email or username is taken.
     pub async fn insert_user(&self, user: &NewUser, now: i64) -> Result<User, StoreError> {
-        let sql = format!(
+        // Read back by email (unique) in the same transaction: MySQL has no `RETURNING`.
+        let insert = self.sql(
             "INSERT INTO users (email, username, name, password_hash, admin, disabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) RETURNING {COLUMNS}"
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)",
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
-            .bind(&user.email)
-            .bind(&user.username)
-            .bind(&user.name)
-            .bind(&user.password_hash)
-            .bind(user.admin)
-            .bind(now)
-            .fetch_one(pool)
-            .await?))
+        let select = self.select_user_by_email();
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&insert)
+                .bind(&user.email)
+                .bind(&user.username)
+                .bind(&user.name)
+                .bind(&user.password_hash)
+                .bind(user.admin)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query_as::<_, User>(&select)
+                .bind(&user.email)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        }))
     }
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         if !storable(email) {
             return Ok(None);
         }
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+        let sql = self.select_user_by_email();
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(email).fetch_optional(pool).await?),
         )
@@ -65,7 +97,9 @@ impl Store {
         if !storable(login) {
             return Ok(None);
         }
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1 OR email = $2 LIMIT 1");
+        let columns = self.user_columns();
+        let sql = format!("SELECT {columns} FROM users WHERE username = $1 OR email = $2 LIMIT 1");
+        let sql = self.sql(&sql);
         let email = login.trim().to_lowercase();
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
             .bind(login)
@@ -75,14 +109,17 @@ impl Store {
     }
 
     pub async fn find_user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+        let columns = self.user_columns();
+        let sql = format!("SELECT {columns} FROM users WHERE id = $1");
+        let sql = self.sql(&sql);
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?),
         )
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id");
+        let columns = self.user_columns();
+        let sql = format!("SELECT {columns} FROM users ORDER BY id");
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).fetch_all(pool).await?))
     }
 
@@ -93,15 +130,23 @@ impl Store {
         disabled: bool,
         now: i64,
     ) -> Result<Option<User>, StoreError> {
-        let sql = format!(
-            "UPDATE users SET disabled = $1, updated_at = $2 WHERE email = $3 RETURNING {COLUMNS}"
-        );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
-            .bind(disabled)
-            .bind(now)
-            .bind(email)
-            .fetch_optional(pool)
-            .await?))
+        let update = self.sql("UPDATE users SET disabled = $1, updated_at = $2 WHERE email = $3");
+        let select = self.select_user_by_email();
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&update)
+                .bind(disabled)
+                .bind(now)
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query_as::<_, User>(&select)
+                .bind(email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        }))
     }
 
     /// Replaces a user's password hash: a legacy or outdated hash upgraded after a login.
@@ -111,7 +156,8 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        on_pool!(self, pool => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        let sql = self.sql("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3");
+        on_pool!(self, pool => sqlx::query(&sql)
             .bind(password_hash)
             .bind(now)
             .bind(id)
@@ -123,22 +169,26 @@ impl Store {
 
     /// Deletes a user and records a tombstone, so tokens it still holds are refused everywhere.
     pub async fn delete_user(&self, email: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        on_pool!(self, pool => {
+        let select = self.sql("SELECT id FROM users WHERE email = $1");
+        let delete = self.sql("DELETE FROM users WHERE id = $1");
+        let tombstone = self.insert_ignoring_duplicates(
+            "INSERT INTO deleted_users (user_id, deleted_at) VALUES ($1, $2)",
+            "user_id",
+        );
+        Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let id: Option<i64> = sqlx::query_scalar("DELETE FROM users WHERE email = $1 RETURNING id")
-                .bind(email)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(id) = id {
-                sqlx::query("INSERT INTO deleted_users (user_id, deleted_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+            let id: Option<i64> = sqlx::query_scalar(&select).bind(email).fetch_optional(&mut *tx).await?;
+            match id {
+                None => None,
+                Some(id) => {
+                    let deleted = sqlx::query(&delete).bind(id).execute(&mut *tx).await?.rows_affected();
+                    sqlx::query(&tombstone).bind(id).bind(now).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    // A concurrent delete of the same user got there first: it reports the deletion.
+                    (deleted == 1).then_some(id)
+                }
             }
-            tx.commit().await?;
-            Ok(id)
-        })
+        }))
     }
 
     /// Ids of users whose tokens must be refused: disabled ones and deleted ones.

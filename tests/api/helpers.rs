@@ -20,13 +20,14 @@ mod server_process;
 mod tokens;
 
 pub use database::random_hex;
-use database::{create_postgres_database, TestDatabase};
+use database::{create_mysql_database, create_postgres_database, TestDatabase};
 use process::run_with_timeout;
 pub use reply::*;
 pub use server_process::ServerProcess;
 pub use tokens::*;
 
-/// Writes each listed `async fn name(app: TestApp)` as `sqlite::name` and `postgres::name` tests.
+/// Writes each listed `async fn name(app: TestApp)` as `sqlite::name`, `postgres::name` and
+/// `mysql::name` tests.
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -51,6 +52,17 @@ macro_rules! backend_tests {
                 }
             )*
         }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let backend = crate::helpers::Backend::MySql;
+                    if let Some(app) = crate::helpers::spawn_app(backend).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
     };
 }
 
@@ -58,6 +70,7 @@ macro_rules! backend_tests {
 pub enum Backend {
     Sqlite,
     Postgres,
+    MySql,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -83,20 +96,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
             (url, TestDatabase::Sqlite(dir))
         }
-        Backend::Postgres => {
-            let admin_url = match std::env::var("TEST_DATABASE_URL") {
-                Ok(url) if !url.trim().is_empty() => url,
-                // CI must run every PostgreSQL test: there, a missing URL is a failure.
-                _ if std::env::var_os("CI").is_some() => {
-                    panic!("CI is set but TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped in CI")
-                }
-                _ => {
-                    eprintln!("skipping: TEST_DATABASE_URL not set");
-                    return None;
-                }
-            };
-            create_postgres_database(&admin_url).await
-        }
+        Backend::Postgres => create_postgres_database(&server_url("TEST_DATABASE_URL")?).await,
+        Backend::MySql => create_mysql_database(&server_url("TEST_MYSQL_URL")?).await,
     };
     let secret = random_hex(32);
     let env: HashMap<String, String> = [
@@ -128,6 +129,21 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     };
     app.address = app.spawn_server().await;
     Some(app)
+}
+
+/// The server URL a backend's tests run against, from `variable`; `None` (skip) when unset,
+/// except in CI, which must run every backend: there a missing URL fails the test.
+pub fn server_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {variable} is not: these tests cannot be skipped in CI")
+        }
+        _ => {
+            eprintln!("skipping: {variable} not set");
+            None
+        }
+    }
 }
 
 impl TestApp {

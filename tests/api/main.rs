@@ -1,7 +1,10 @@
-//! Gatehouse integration tests: one binary, every test run against SQLite and PostgreSQL.
+//! Gatehouse integration tests: one binary, every test run against SQLite, PostgreSQL and
+//! MySQL/MariaDB.
 //!
-//! PostgreSQL tests run only when `TEST_DATABASE_URL` is a postgres URL, for example
-//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test --test api`.
+//! PostgreSQL tests run only when `TEST_DATABASE_URL` is a postgres URL and MySQL tests only
+//! when `TEST_MYSQL_URL` is a mysql URL (in CI both are required), for example
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
+//!  TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test cargo test --test api`.
 
 // A failed expectation in a test is a failed test: that is what `expect` is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,8 +1,9 @@
-//! A fresh database per test: a SQLite file in a temporary directory, or a new PostgreSQL database.
+//! A fresh database per test: a SQLite file in a temporary directory, or a new PostgreSQL or
+//! MySQL/MariaDB database.
 
 use std::hash::{BuildHasher, Hasher};
 
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
 
 /// `bytes` random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> String {
@@ -19,6 +20,7 @@ pub fn random_hex(bytes: usize) -> String {
 pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
+    MySql { admin_url: String, name: String },
 }
 
 pub async fn create_postgres_database(admin_url: &str) -> (String, TestDatabase) {
@@ -44,6 +46,29 @@ pub async fn create_postgres_database(admin_url: &str) -> (String, TestDatabase)
     )
 }
 
+pub async fn create_mysql_database(admin_url: &str) -> (String, TestDatabase) {
+    assert!(
+        admin_url.starts_with("mysql://") || admin_url.starts_with("mariadb://"),
+        "TEST_MYSQL_URL must be a mysql:// URL, got {admin_url:?}"
+    );
+    let mut conn = MySqlConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_MYSQL_URL is set but MySQL/MariaDB is unreachable: {e}"));
+    let name = format!("gatehouse_test_{}", random_hex(8));
+    conn.execute(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4").as_str())
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+    let _ = conn.close().await;
+    let url = with_database_name(admin_url, &name);
+    (
+        url,
+        TestDatabase::MySql {
+            admin_url: admin_url.to_owned(),
+            name,
+        },
+    )
+}
+
 /// `postgres://u@h:5432/old?x=y` -> `postgres://u@h:5432/NAME?x=y`.
 fn with_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -59,10 +84,11 @@ fn with_database_name(url: &str, name: &str) -> String {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let TestDatabase::Postgres { admin_url, name } = self else {
-            return;
+        let (admin_url, name, mysql) = match self {
+            TestDatabase::Sqlite(_) => return,
+            TestDatabase::Postgres { admin_url, name } => (admin_url.clone(), name.clone(), false),
+            TestDatabase::MySql { admin_url, name } => (admin_url.clone(), name.clone(), true),
         };
-        let (admin_url, name) = (admin_url.clone(), name.clone());
         // Best effort, on its own thread and runtime: Drop cannot await.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -70,6 +96,12 @@ impl Drop for TestDatabase {
                 .build()
                 .ok()?;
             runtime.block_on(async {
+                if mysql {
+                    let mut conn = MySqlConnection::connect(&admin_url).await.ok()?;
+                    let sql = format!("DROP DATABASE IF EXISTS `{name}`");
+                    conn.execute(sql.as_str()).await.ok()?;
+                    return conn.close().await.ok();
+                }
                 let mut conn = PgConnection::connect(&admin_url).await.ok()?;
                 let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
                 conn.execute(sql.as_str()).await.ok()?;
