@@ -1,4 +1,4 @@
-//! Three `gatehouse serve` processes on one PostgreSQL database: a revocation through one is
+//! Three `gatehouse serve` processes on one PostgreSQL (or MySQL) database: a revocation through one is
 //! honoured by the others within a second, survives their restarts, and is caught up after
 //! their database connections are cut. Polling is slowed to a minute so that only
 //! notifications and the reconnect catch-up can meet the deadlines.
@@ -180,4 +180,25 @@ async fn disabling_a_user_reaches_every_replica_within_a_second() {
     for replica in [&a, &b, &c] {
         assert_refused_within(&client, replica, &token, PROPAGATION_DEADLINE).await;
     }
+}
+
+/// MySQL has no notifications: replicas learn of revocations from the periodic poll, so the
+/// staleness bound is `REVOCATION_SYNC_INTERVAL_MS` (here 200 ms) plus one query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_mysql_replicas_learn_of_a_logout_within_the_poll_interval() {
+    let Some(app) = spawn_app(Backend::MySql).await else {
+        return;
+    };
+    app.signup_user("ada@example.com", PASSWORD, "Ada").await;
+    let fast_poll = [("REVOCATION_SYNC_INTERVAL_MS", "200")];
+    let [a, b, c] = [(); 3].map(|_| ServerProcess::start(&app, &fast_poll));
+    let client = app.client.clone();
+    let token = login(&client, &a).await;
+    assert_eq!(validate_status(&client, &b, &token).await, 200);
+    assert_eq!(validate_status(&client, &c, &token).await, 200);
+
+    logout(&client, &a, &token).await;
+
+    assert_refused_within(&client, &b, &token, PROPAGATION_DEADLINE).await;
+    assert_refused_within(&client, &c, &token, PROPAGATION_DEADLINE).await;
 }
