@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, and user administration.
+//! The command line: `serve` (the default), `migrate`, user administration, and `import`.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::process::ExitCode;
@@ -8,11 +8,17 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{open_store, App};
+use crate::auth::legacy_hash::{LegacyFormat, Pbkdf2HexSettings};
 use crate::auth::password::PasswordHasher;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{normalise_database_url, Config};
 use crate::http::rfc3339;
-use crate::store::{NewUser, StoreError};
+use crate::legacy::ident::{Ident, TableName};
+use crate::legacy::import::Importer;
+use crate::legacy::progress::Progress;
+use crate::legacy::source::LegacySource;
+use crate::legacy::{parse_format, LegacySettings, LegacyTable};
+use crate::store::{redact_url, NewUser, StoreError};
 use crate::validation::{check_password, check_username, normalise_email, normalise_name};
 
 /// Exit code for configuration errors (usage errors from clap also exit with 2).
@@ -40,7 +46,56 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
+    /// Gatehouse's database. Users already present are skipped, so running it again is safe.
+    Import(ImportArgs),
 }
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// The legacy database: postgres://…, mysql://… (MariaDB too) or sqlite://PATH.
+    #[arg(long = "from", value_name = "URL")]
+    from: String,
+    /// The user table, optionally schema.table.
+    #[arg(long, default_value = "user", value_parser = TableName::parse)]
+    table: TableName,
+    #[arg(long, default_value = "email", value_parser = |v: &str| Ident::parse(v, "email column"))]
+    email_column: Ident,
+    #[arg(long, default_value = "password", value_parser = |v: &str| Ident::parse(v, "password column"))]
+    password_column: Ident,
+    /// The users' display names (none by default).
+    #[arg(long, value_parser = |v: &str| Ident::parse(v, "name column"))]
+    name_column: Option<Ident>,
+    /// A boolean or 0/1 column marking admins (none by default).
+    #[arg(long, value_parser = |v: &str| Ident::parse(v, "admin column"))]
+    admin_column: Option<Ident>,
+    /// Admin flag of users without an admin value (no admin column, or NULL in it).
+    #[arg(long, value_name = "BOOL", default_value = "false", action = clap::ArgAction::Set)]
+    admin_default: bool,
+    /// How the password column is stored: auto (detect each hash; never plain text), plain,
+    /// bcrypt, werkzeug, passlib, django, pbkdf2-hex or argon2.
+    #[arg(long, default_value = "auto", value_parser = |v: &str| parse_format(v).map(FormatArg))]
+    format: FormatArg,
+    /// The fixed salt of seed 003's hex PBKDF2 (pbkdf2-hex).
+    #[arg(long, default_value = "salt")]
+    pbkdf2_salt: String,
+    /// The iterations of seed 003's hex PBKDF2 (pbkdf2-hex).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pbkdf2_iterations: u32,
+    /// Read and check everything, write no user (plain-text passwords are not hashed either;
+    /// Gatehouse's own schema is still created or upgraded).
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// `--format`: `None` for auto.
+#[derive(Debug, Clone, Copy)]
+struct FormatArg(Option<LegacyFormat>);
+
+/// A bad argument found after parsing: exits with 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
@@ -87,6 +142,10 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match runtime.block_on(execute(command, config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<UsageError>() => {
+            eprintln!("gatehouse: {e:#}");
+            ExitCode::from(CONFIG_ERROR)
+        }
         Err(e) => {
             eprintln!("gatehouse: {e:#}");
             ExitCode::FAILURE
@@ -103,7 +162,65 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => user_command(action, &config).await,
+        Command::Import(args) => import_command(args, &config).await,
     }
+}
+
+/// Runs `gatehouse import`: the summary goes to stdout, the progress line to stderr (on a
+/// terminal only). Rejected rows do not fail the command; an unreadable source does.
+async fn import_command(args: ImportArgs, config: &Config) -> anyhow::Result<()> {
+    let url = normalise_database_url(args.from.trim());
+    if !LegacySettings::supports_url(&url) {
+        return Err(UsageError(format!(
+            "--from {}: expected a postgres://, mysql:// or sqlite:// URL",
+            redact_url(&url)
+        ))
+        .into());
+    }
+    let settings = LegacySettings {
+        url,
+        table: LegacyTable {
+            table: args.table,
+            email: args.email_column,
+            password: args.password_column,
+            name: args.name_column,
+            admin: args.admin_column,
+        },
+        format: args.format.0,
+        admin_default: args.admin_default,
+        pbkdf2: Pbkdf2HexSettings {
+            salt: args.pbkdf2_salt.into_bytes(),
+            iterations: args.pbkdf2_iterations,
+        },
+    };
+    let source = LegacySource::open(&settings.url, &settings.table)
+        .map_err(|e| UsageError(e.to_string()))?;
+    source
+        .probe()
+        .await
+        .with_context(|| format!("cannot read {}", source.description()))?;
+    let store = open_store(&config.database_url).await?;
+    let workers = PasswordHasher::default_workers();
+    let hasher =
+        tokio::task::spawn_blocking(move || PasswordHasher::new(workers, workers * 2)).await??;
+    let mut progress = Progress::new(std::io::stderr().is_terminal());
+    let importer = Importer {
+        source: &source,
+        settings: &settings,
+        store: &store,
+        hasher: &hasher,
+        workers,
+        dry_run: args.dry_run,
+        now: SystemClock.now(),
+    };
+    let outcome = importer.run(&mut progress).await;
+    print!(
+        "{}",
+        progress.summary(source.description(), args.dry_run, outcome.is_ok())
+    );
+    source.close().await;
+    store.close().await;
+    outcome.with_context(|| format!("importing from {}", source.description()))
 }
 
 async fn user_command(action: UserCommand, config: &Config) -> anyhow::Result<()> {

@@ -4,6 +4,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::auth::legacy_hash::Pbkdf2HexSettings;
+use crate::legacy::ident::{Ident, IdentError, TableName};
+use crate::legacy::{parse_format, LegacySettings, LegacyTable};
+use crate::store::redact_url;
+
 /// Secrets shorter than this are refused unless `ALLOW_WEAK_SECRET=true` (HS256 wants 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -50,6 +55,11 @@ pub struct Config {
     /// Password hashes waiting for a worker beyond this many are refused with 503.
     pub hash_queue_capacity: usize,
     pub request_timeout: Duration,
+    /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
+    pub legacy: Option<LegacySettings>,
+    /// `ACCEPT_LEGACY_TOKENS`: tokens the old service signed with the same secret keep
+    /// validating until they expire (see `legacy::tokens`).
+    pub accept_legacy_tokens: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -70,6 +80,13 @@ pub enum ConfigError {
     IncompleteDatabaseParts { missing: &'static str },
     #[error("MYSQL_HOST is set but {missing} is not: set all of MYSQL_HOST, MYSQL_DB and MYSQL_USER (and MYSQL_PASSWORD), or DATABASE_URL")]
     IncompleteMysqlParts { missing: &'static str },
+    #[error("{name}: {source}")]
+    InvalidName {
+        name: &'static str,
+        source: IdentError,
+    },
+    #[error("LEGACY_DATABASE_URL is set but AUTH_TABLE is not: name the legacy user table, e.g. AUTH_TABLE=user")]
+    MissingAuthTable,
 }
 
 impl Config {
@@ -126,6 +143,8 @@ impl Config {
             )?),
             hash_queue_capacity: parse(&get, "HASH_QUEUE_CAPACITY", Some(256), "a number")?,
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
+            legacy: legacy_settings(&get)?,
+            accept_legacy_tokens: parse_bool(&get, "ACCEPT_LEGACY_TOKENS", false)?,
         })
     }
 
@@ -135,6 +154,77 @@ impl Config {
             .as_ref()
             .is_some_and(|s| s.expose().len() < MIN_SECRET_BYTES)
     }
+}
+
+/// The legacy table for lazy migration, when `LEGACY_DATABASE_URL` is set. `AUTH_TABLE` alone
+/// (seed 000 deployments carry it over) turns nothing on.
+fn legacy_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<LegacySettings>, ConfigError> {
+    let Some(url) = get("LEGACY_DATABASE_URL") else {
+        return Ok(None);
+    };
+    let url = normalise_database_url(url.trim());
+    if !LegacySettings::supports_url(&url) {
+        return Err(ConfigError::Invalid {
+            name: "LEGACY_DATABASE_URL",
+            value: redact_url(&url),
+            reason: "a postgres://, mysql:// or sqlite:// URL",
+        });
+    }
+    let table = get("AUTH_TABLE").ok_or(ConfigError::MissingAuthTable)?;
+    let ident = |name: &'static str, what: &'static str, value: &str| {
+        Ident::parse(value.trim(), what).map_err(|source| ConfigError::InvalidName { name, source })
+    };
+    let optional = |name: &'static str, what: &'static str| {
+        get(name).map(|v| ident(name, what, &v)).transpose()
+    };
+    let required = |name: &'static str, what: &'static str, default: &str| {
+        ident(name, what, get(name).as_deref().unwrap_or(default))
+    };
+    let table = LegacyTable {
+        table: TableName::parse(table.trim()).map_err(|source| ConfigError::InvalidName {
+            name: "AUTH_TABLE",
+            source,
+        })?,
+        email: required("LEGACY_EMAIL_COLUMN", "email column", "email")?,
+        password: required("LEGACY_PASSWORD_COLUMN", "password column", "password")?,
+        name: optional("LEGACY_NAME_COLUMN", "name column")?,
+        admin: optional("LEGACY_ADMIN_COLUMN", "admin column")?,
+    };
+    let format = match get("LEGACY_PASSWORD_FORMAT") {
+        None => None,
+        Some(value) => parse_format(&value).map_err(|_| ConfigError::Invalid {
+            name: "LEGACY_PASSWORD_FORMAT",
+            value,
+            reason: "one of auto, plain, bcrypt, werkzeug, passlib, django, pbkdf2-hex, argon2",
+        })?,
+    };
+    let defaults = Pbkdf2HexSettings::default();
+    let iterations: u32 = parse(
+        get,
+        "LEGACY_PBKDF2_ITERATIONS",
+        Some(defaults.iterations),
+        "a whole number from 1 to 4294967295",
+    )?;
+    if iterations == 0 {
+        return Err(ConfigError::Invalid {
+            name: "LEGACY_PBKDF2_ITERATIONS",
+            value: "0".into(),
+            reason: "a whole number from 1 to 4294967295",
+        });
+    }
+    Ok(Some(LegacySettings {
+        url,
+        table,
+        format,
+        admin_default: parse_bool(get, "LEGACY_ADMIN_DEFAULT", false)?,
+        pbkdf2: Pbkdf2HexSettings {
+            // Taken byte for byte as set, not trimmed: a salt may contain spaces.
+            salt: get("LEGACY_PBKDF2_SALT").map_or(defaults.salt, String::into_bytes),
+            iterations,
+        },
+    }))
 }
 
 fn database_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
@@ -268,6 +358,7 @@ fn parse_bool(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::legacy_hash::LegacyFormat;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -382,6 +473,102 @@ mod tests {
         let err = config(&[("PORT", "http")]).unwrap_err();
         assert_eq!(err.to_string(), "PORT=\"http\" is not valid: a port number");
         assert!(config(&[("ACCESS_TOKEN_TTL", "0")]).is_err());
+    }
+
+    #[test]
+    fn lazy_migration_needs_a_legacy_url_and_a_table() {
+        let c = config(&[]).unwrap();
+        assert!(c.legacy.is_none() && !c.accept_legacy_tokens);
+        // Seed 000 deployments carry AUTH_TABLE over: alone, it turns nothing on.
+        assert!(config(&[("AUTH_TABLE", "auth_user")])
+            .unwrap()
+            .legacy
+            .is_none());
+        let err = config(&[("LEGACY_DATABASE_URL", "postgres://h/db")]).unwrap_err();
+        assert_eq!(err, ConfigError::MissingAuthTable);
+
+        let c = config(&[
+            ("LEGACY_DATABASE_URL", "mysql+pymysql://root:pw@h/auth"),
+            ("AUTH_TABLE", "user"),
+            ("ACCEPT_LEGACY_TOKENS", "true"),
+        ])
+        .unwrap();
+        assert!(c.accept_legacy_tokens);
+        let legacy = c.legacy.unwrap();
+        assert_eq!(legacy.url, "mysql://root:pw@h/auth");
+        assert_eq!(legacy.table.table.to_string(), "user");
+        assert_eq!(
+            (legacy.table.email.as_str(), legacy.table.password.as_str()),
+            ("email", "password")
+        );
+        assert!(legacy.table.name.is_none() && legacy.table.admin.is_none());
+        assert_eq!(legacy.format, None);
+        assert!(!legacy.admin_default);
+        assert_eq!(legacy.pbkdf2, Pbkdf2HexSettings::default());
+        assert!(!format!("{legacy:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn every_legacy_setting_is_read() {
+        let legacy = config(&[
+            ("LEGACY_DATABASE_URL", "sqlite:///srv/old.db"),
+            ("AUTH_TABLE", "public.auth_user"),
+            ("LEGACY_EMAIL_COLUMN", "mail"),
+            ("LEGACY_PASSWORD_COLUMN", "pw_hash"),
+            ("LEGACY_NAME_COLUMN", "full_name"),
+            ("LEGACY_ADMIN_COLUMN", "is_admin"),
+            ("LEGACY_PASSWORD_FORMAT", "pbkdf2-hex"),
+            ("LEGACY_ADMIN_DEFAULT", "yes"),
+            ("LEGACY_PBKDF2_SALT", "pepper "),
+            ("LEGACY_PBKDF2_ITERATIONS", "5000"),
+        ])
+        .unwrap()
+        .legacy
+        .unwrap();
+        assert_eq!(legacy.table.table.to_string(), "public.auth_user");
+        assert_eq!(legacy.table.email.as_str(), "mail");
+        assert_eq!(legacy.table.password.as_str(), "pw_hash");
+        assert_eq!(legacy.table.name.unwrap().as_str(), "full_name");
+        assert_eq!(legacy.table.admin.unwrap().as_str(), "is_admin");
+        assert_eq!(legacy.format, Some(LegacyFormat::Pbkdf2Hex));
+        assert!(legacy.admin_default);
+        assert_eq!(legacy.pbkdf2.salt, b"pepper ");
+        assert_eq!(legacy.pbkdf2.iterations, 5000);
+    }
+
+    #[test]
+    fn bad_legacy_settings_are_one_clear_line() {
+        let base = [("LEGACY_DATABASE_URL", "postgres://u:secret@h/db")];
+        let with = |extra: (&'static str, &'static str)| {
+            let mut vars = vec![base[0], ("AUTH_TABLE", "user")];
+            vars.retain(|(k, _)| *k != extra.0);
+            vars.push(extra);
+            config(&vars).unwrap_err().to_string()
+        };
+        let err = with(("AUTH_TABLE", "user; DROP TABLE users"));
+        assert!(
+            err.starts_with("AUTH_TABLE: \"user; DROP TABLE users\" is not a valid table name:"),
+            "{err}"
+        );
+        let err = with(("LEGACY_EMAIL_COLUMN", "e-mail"));
+        assert!(
+            err.starts_with("LEGACY_EMAIL_COLUMN: \"e-mail\" is not a valid email column"),
+            "{err}"
+        );
+        let err = with(("LEGACY_PASSWORD_FORMAT", "md5"));
+        assert!(
+            err.starts_with("LEGACY_PASSWORD_FORMAT=\"md5\" is not valid"),
+            "{err}"
+        );
+        assert!(with(("LEGACY_PBKDF2_ITERATIONS", "0")).starts_with("LEGACY_PBKDF2_ITERATIONS"));
+        assert!(with(("LEGACY_ADMIN_DEFAULT", "maybe")).starts_with("LEGACY_ADMIN_DEFAULT"));
+        let err = with(("LEGACY_DATABASE_URL", "http://u:secret@h/db"));
+        assert!(err.starts_with("LEGACY_DATABASE_URL="), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        for err in [err, with(("AUTH_TABLE", "a.b.c"))] {
+            assert!(!err.contains('\n'), "{err}");
+        }
+        assert!(config(&[("ACCEPT_LEGACY_TOKENS", "sometimes")]).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`config`]: typed settings parsed once from the environment, with the seeds' names.
 //! - [`http`]: one router per API surface, merged under one middleware stack, and extractors.
 //! - [`auth`]: passwords (argon2id off the runtime), tokens (HS256 JWT), the revocation list.
+//! - [`legacy`]: migrating from a seed service: `import`, lazy migration at login, old tokens.
 //! - [`store`]: every SQL statement, per backend where dialects differ; migrations in `migrations/`.
 //! - [`error`]: `AppError`, the one error type handlers return, and its HTTP mapping.
 //! - [`validation`]: what an email, password, name or username may be.
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod legacy;
 pub mod store;
 pub mod validation;
 

@@ -1,5 +1,6 @@
 //! Credentials and tokens: password hashing, JWT issue/verify, and the in-memory revocation list.
 
+pub mod legacy_hash;
 pub mod login;
 pub mod password;
 pub mod revocation;

@@ -9,6 +9,12 @@
 //!   preempts them: a login storm cannot take latency from everything else.
 //! - Up to `queue_capacity` more jobs wait. Anything beyond that is refused at once with
 //!   `HashError::Busy`, so a login storm costs bounded memory and never starves other requests.
+//! - Verifying accepts every stored form that [`legacy_hash::import`] produces: argon2 PHC
+//!   strings with any parameters (verified here, in the work area), and the legacy formats
+//!   (bcrypt, Werkzeug, passlib, Django, seed 003's hex PBKDF2), verified by
+//!   [`legacy_hash::verify`] on the same worker threads. A match against anything but argon2id
+//!   with the current parameters reports `needs_rehash`, and the login upgrades the stored
+//!   hash, so raising the parameters later upgrades every user at their next login.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -17,6 +23,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
+
+use crate::auth::legacy_hash::{self, Imported};
 
 /// OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
 pub const OWASP_MEMORY_KIB: u32 = 19 * 1024;
@@ -29,6 +37,16 @@ pub enum HashError {
     Busy,
     #[error("password hashing failed: {0}")]
     Internal(String),
+}
+
+/// The answer of [`PasswordHasher::verify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    /// The password is right (always false for an unknown user).
+    pub matches: bool,
+    /// The password is right, but the stored hash is not argon2id with the hasher's current
+    /// parameters (a legacy format, argon2i, other costs): store a fresh hash of it.
+    pub needs_rehash: bool,
 }
 
 /// A worker's reusable argon2 memory.
@@ -80,19 +98,52 @@ impl PasswordHasher {
             .await?
     }
 
-    /// Checks `password` against `stored`, or against the dummy hash when there is no user,
-    /// so both paths take the same time. Returns false for `None` whatever the password.
+    /// Checks `password` against `stored` (any form [`legacy_hash::import`] produces), or
+    /// against the dummy hash when there is no user, so both paths take the same time. An
+    /// unknown user never matches, whatever the password.
+    ///
+    /// A user whose hash is still in a legacy format takes that format's time instead, which
+    /// differs from the dummy's: until their first login upgrades it, such an account can be
+    /// told from an unknown email by timing.
     pub async fn verify(
         &self,
         password: String,
         stored: Option<String>,
-    ) -> Result<bool, HashError> {
+    ) -> Result<Verification, HashError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let matches = self
-            .run(move |memory| verify_with(memory, &hash, &password))
+        let params = self.params.clone();
+        let (matches, current) = self
+            .run(move |memory| {
+                let matches = verify_stored(memory, &hash, &password);
+                (matches, is_current(&hash, &params))
+            })
             .await?;
-        Ok(known && matches)
+        let matches = known && matches;
+        Ok(Verification {
+            matches,
+            needs_rehash: matches && !current,
+        })
+    }
+
+    /// Checks `password` against what [`legacy_hash::import`] made of a legacy row, before it
+    /// is stored (the lazy migration): a plain-text password is compared in constant time, a
+    /// hash is verified on a worker like [`Self::verify`]'s.
+    pub async fn verify_imported(
+        &self,
+        password: String,
+        imported: Imported,
+    ) -> Result<bool, HashError> {
+        match imported {
+            Imported::PlainPassword(plain) => Ok(legacy_hash::constant_time_eq(
+                plain.as_bytes(),
+                password.as_bytes(),
+            )),
+            Imported::Hash(hash) => {
+                self.run(move |memory| verify_stored(memory, &hash, &password))
+                    .await
+            }
+        }
     }
 
     async fn run<T: Send + 'static>(
@@ -115,7 +166,9 @@ impl PasswordHasher {
 }
 
 fn work(queue: &Mutex<Receiver<Job>>) {
-    if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
         tracing::warn!(error = ?e, "could not lower the hashing thread's CPU priority");
     }
     let mut memory = WorkArea::new();
@@ -185,6 +238,33 @@ fn hash_with(memory: &mut WorkArea, params: &Params, password: &str) -> Result<S
     ))
 }
 
+/// Argon2 PHC strings are verified here, in the worker's work area; every other format by
+/// [`legacy_hash::verify`], which is false for anything it cannot parse.
+fn verify_stored(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
+    if stored.starts_with("$argon2") {
+        verify_with(memory, stored, password)
+    } else {
+        legacy_hash::verify(stored, password)
+    }
+}
+
+/// Whether `stored` is what [`hash_with`] makes now: argon2id, version 0x13, the same m, t and
+/// p, and a 32-byte output. Anything else is upgraded at the next successful login.
+fn is_current(stored: &str, params: &Params) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(stored_params) = Params::try_from(&hash) else {
+        return false;
+    };
+    hash.algorithm == Algorithm::Argon2id.ident()
+        && hash.version == Some(Version::V0x13 as u32)
+        && stored_params.m_cost() == params.m_cost()
+        && stored_params.t_cost() == params.t_cost()
+        && stored_params.p_cost() == params.p_cost()
+        && hash.hash.is_some_and(|output| output.len() == 32)
+}
+
 /// The parameters are read from the stored PHC string (argon2id, argon2i or argon2d, any
 /// costs), so older hashes keep verifying. The comparison is constant-time (`Output`'s `==`).
 fn verify_with(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
@@ -237,14 +317,26 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(hasher
-            .verify("correct horse".into(), Some(hash.clone()))
-            .await
-            .unwrap());
-        assert!(!hasher
-            .verify("wrong horse".into(), Some(hash))
-            .await
-            .unwrap());
+        assert_eq!(
+            hasher
+                .verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap(),
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            hasher
+                .verify("wrong horse".into(), Some(hash))
+                .await
+                .unwrap(),
+            Verification {
+                matches: false,
+                needs_rehash: false
+            }
+        );
     }
 
     #[test]
@@ -306,7 +398,8 @@ mod tests {
     #[tokio::test]
     async fn unknown_user_never_verifies() {
         let hasher = PasswordHasher::new(1, 4).unwrap();
-        assert!(!hasher.verify("anything".into(), None).await.unwrap());
+        let answer = hasher.verify("anything".into(), None).await.unwrap();
+        assert!(!answer.matches && !answer.needs_rehash);
     }
 
     #[tokio::test]
@@ -338,5 +431,119 @@ mod tests {
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA",
             "pw"
         ));
+    }
+
+    fn reference_argon2(algorithm: Algorithm, m: u32, t: u32, p: u32, password: &str) -> String {
+        Argon2::new(
+            algorithm,
+            Version::V0x13,
+            Params::new(m, t, p, None).unwrap(),
+        )
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn needs_rehash_unless_argon2id_with_the_current_parameters() {
+        let hasher = PasswordHasher::new(1, 8).unwrap();
+        let current = hasher.hash("pw".into()).await.unwrap();
+        // The same parameters made by the reference implementation count as current too.
+        let reference_current = reference_argon2(Algorithm::Argon2id, OWASP_MEMORY_KIB, 2, 1, "pw");
+        for stored in [current, reference_current] {
+            let answer = hasher
+                .verify("pw".into(), Some(stored.clone()))
+                .await
+                .unwrap();
+            assert_eq!(
+                answer,
+                Verification {
+                    matches: true,
+                    needs_rehash: false
+                },
+                "{stored}"
+            );
+        }
+        let bcrypt_hash = bcrypt::hash("pw", 4).unwrap();
+        let outdated = [
+            reference_argon2(Algorithm::Argon2i, OWASP_MEMORY_KIB, 2, 1, "pw"),
+            reference_argon2(Algorithm::Argon2id, 8192, 2, 1, "pw"),
+            reference_argon2(Algorithm::Argon2id, OWASP_MEMORY_KIB, 3, 1, "pw"),
+            reference_argon2(Algorithm::Argon2id, OWASP_MEMORY_KIB, 2, 2, "pw"),
+            bcrypt_hash.clone(),
+            bcrypt_hash.replacen("$2b$", "$2y$", 1),
+        ];
+        for stored in outdated {
+            let answer = hasher
+                .verify("pw".into(), Some(stored.clone()))
+                .await
+                .unwrap();
+            assert_eq!(
+                answer,
+                Verification {
+                    matches: true,
+                    needs_rehash: true
+                },
+                "{stored}"
+            );
+            // A wrong password is never worth a rehash.
+            let answer = hasher
+                .verify("pW".into(), Some(stored.clone()))
+                .await
+                .unwrap();
+            assert_eq!(
+                answer,
+                Verification {
+                    matches: false,
+                    needs_rehash: false
+                },
+                "{stored}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn verifies_every_imported_legacy_form() {
+        use crate::auth::legacy_hash::{import, LegacyFormat, Pbkdf2HexSettings};
+        let hasher = PasswordHasher::new(1, 8).unwrap();
+        let settings = Pbkdf2HexSettings::default();
+        // Seed 003: hashlib.pbkdf2_hmac('sha256', b'pw', b'salt', 1000, 64).hex()
+        let mut seed003 = [0u8; 64];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"pw", b"salt", 1000, &mut seed003);
+        let seed003: String = seed003.iter().map(|b| format!("{b:02x}")).collect();
+        let legacy = [
+            bcrypt::hash("pw", 4).unwrap(),
+            seed003,
+            reference_argon2(Algorithm::Argon2i, 4096, 2, 1, "pw"),
+        ];
+        for value in legacy {
+            let imported = import(&value, None, &settings).unwrap();
+            assert!(hasher
+                .verify_imported("pw".into(), imported.clone())
+                .await
+                .unwrap());
+            assert!(!hasher
+                .verify_imported("pW".into(), imported.clone())
+                .await
+                .unwrap());
+            let Imported::Hash(stored) = imported else {
+                panic!("{value} imported as plain text");
+            };
+            let answer = hasher.verify("pw".into(), Some(stored)).await.unwrap();
+            assert!(answer.matches && answer.needs_rehash, "{value}");
+        }
+        let plain = import("pw", Some(LegacyFormat::Plain), &settings).unwrap();
+        assert!(hasher
+            .verify_imported("pw".into(), plain.clone())
+            .await
+            .unwrap());
+        assert!(!hasher.verify_imported("pw ".into(), plain).await.unwrap());
+        assert!(
+            !hasher
+                .verify("pw".into(), Some("not a hash".into()))
+                .await
+                .unwrap()
+                .matches
+        );
     }
 }

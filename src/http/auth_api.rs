@@ -132,6 +132,12 @@ pub async fn signup(
     let email = normalise_email(email).map_err(|m| AppError::BadRequest(m.into()))?;
     check_password(password).map_err(|m| AppError::BadRequest(m.into()))?;
     let name = normalise_name(name).map_err(|m| AppError::BadRequest(m.into()))?;
+    // A legacy user not migrated yet exists too: nobody else may claim their email first.
+    if let Some(legacy) = &state.legacy {
+        if legacy.has_email(&email).await? {
+            return Err(AppError::Conflict("User already exists."));
+        }
+    }
 
     let password_hash = state.hasher.hash(password.to_owned()).await?;
     let new_user = NewUser {
@@ -184,6 +190,8 @@ pub async fn login(
         &state.hasher,
         LoginName::Email(email),
         password,
+        state.clock.now(),
+        state.legacy.as_deref(),
     )
     .await?
     {

@@ -15,9 +15,12 @@ use crate::app::AppState;
 use crate::auth::session::ClientInfo;
 use crate::auth::token::{Claims, TokenError};
 use crate::error::AppError;
+use crate::legacy;
 
 /// A caller holding a valid, unrevoked access token of an active user.
-/// Checking it touches only memory: signature, clock, and the revocation list.
+/// Checking it touches only memory: signature, clock, and the revocation list. (A token of the
+/// old service, accepted with `ACCEPT_LEGACY_TOKENS=true`, may cost one query: see
+/// `legacy::tokens`.)
 #[derive(Debug)]
 pub struct AuthUser {
     pub claims: Claims,
@@ -34,10 +37,15 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).map_err(AppError::InvalidToken)?;
-        let verified = state
-            .tokens
-            .verify(token, state.clock.now())
-            .map_err(AppError::InvalidToken)?;
+        let now = state.clock.now();
+        let verified = match (state.tokens.verify(token, now), &state.legacy_tokens) {
+            (Ok(verified), _) => verified,
+            // Not one of ours: perhaps the old service's (only with ACCEPT_LEGACY_TOKENS=true).
+            (Err(TokenError::Invalid), Some(users)) => {
+                return legacy::tokens::authenticate(state, users, token, now).await;
+            }
+            (Err(error), _) => return Err(AppError::InvalidToken(error)),
+        };
         let user_id = verified
             .claims
             .user_id()

@@ -77,6 +77,8 @@ pub async fn login(
             &state.hasher,
             LoginName::Email(&email),
             password,
+            state.clock.now(),
+            state.legacy.as_deref(),
         )
         .await?;
         return Ok(match outcome {
@@ -114,7 +116,16 @@ pub async fn login(
             return Err(AppError::BadRequest("password is required".into()))
         }
     };
-    match check_credentials(&state.store, &state.hasher, login, password).await? {
+    match check_credentials(
+        &state.store,
+        &state.hasher,
+        login,
+        password,
+        state.clock.now(),
+        state.legacy.as_deref(),
+    )
+    .await?
+    {
         LoginOutcome::Success(user) => {
             let session = start_session(&state, &user, &client, true).await?;
             Ok(Json(TokenResponse {

@@ -149,22 +149,27 @@ impl Store {
         }))
     }
 
-    /// Replaces a user's password hash: a legacy or outdated hash upgraded after a login.
-    pub async fn set_password_hash(
+    /// Replaces a user's password hash if it is still `old_hash` (an upgrade after a login must
+    /// not overwrite a password changed in the meantime). Returns whether it was replaced.
+    pub async fn replace_password_hash(
         &self,
         id: i64,
-        password_hash: &str,
+        old_hash: &str,
+        new_hash: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
-        let sql = self.sql("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3");
-        on_pool!(self, pool => sqlx::query(&sql)
-            .bind(password_hash)
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4",
+        );
+        let replaced = on_pool!(self, pool => sqlx::query(&sql)
+            .bind(new_hash)
             .bind(now)
             .bind(id)
+            .bind(old_hash)
             .execute(pool)
-            .await
-            .map(|_| ())?);
-        Ok(())
+            .await?
+            .rows_affected());
+        Ok(replaced == 1)
     }
 
     /// Deletes a user and records a tombstone, so tokens it still holds are refused everywhere.

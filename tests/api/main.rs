@@ -16,6 +16,7 @@ mod auth_api;
 mod cli;
 mod faults;
 mod gateway;
+mod migration;
 mod profile_health;
 mod replicas;
 mod robustness;

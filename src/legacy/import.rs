@@ -1,0 +1,160 @@
+//! `gatehouse import`: copies a seed service's users into Gatehouse's store.
+//!
+//! - Streaming: rows are read one at a time and at most `2 × workers` are in flight, so a
+//!   million rows take bounded memory.
+//! - Idempotent: an email Gatehouse already has is skipped, so a second run imports nothing
+//!   (and an interrupted run can simply be run again).
+//! - Hashes in a known format are stored as they are and upgraded to argon2id at the user's
+//!   first login; plain-text passwords are hashed with argon2id first, on the hashing workers,
+//!   several at once. A row that cannot be imported is counted under its reason, never fatal.
+
+use tokio::task::JoinSet;
+
+use super::progress::Progress;
+use super::source::{LegacyRow, LegacySource, SourceError};
+use super::LegacySettings;
+use crate::auth::legacy_hash::{self, Imported};
+use crate::auth::password::{HashError, PasswordHasher};
+use crate::store::{NewUser, Store, StoreError};
+use crate::validation::{normalise_email, normalise_name};
+
+/// What stopped an import before the end of the table.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("writing to Gatehouse's database failed: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("an import task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A row ready to be written: validated, its password value imported.
+struct Candidate {
+    user: NewUser,
+    password: Imported,
+}
+
+enum Written {
+    Imported,
+    Existing,
+}
+
+/// One import run.
+pub struct Importer<'a> {
+    pub source: &'a LegacySource,
+    pub settings: &'a LegacySettings,
+    pub store: &'a Store,
+    /// Its queue must hold at least `workers` more jobs than it has workers.
+    pub hasher: &'a PasswordHasher,
+    /// The hasher's worker threads.
+    pub workers: usize,
+    pub dry_run: bool,
+    /// The users' creation time.
+    pub now: i64,
+}
+
+impl Importer<'_> {
+    /// Imports every row of the source, counting into `progress`.
+    pub async fn run(&self, progress: &mut Progress) -> Result<(), ImportError> {
+        let in_flight_limit = self.workers.max(1) * 2;
+        let mut tasks: JoinSet<Result<Written, ImportError>> = JoinSet::new();
+        let mut rows = self.source.rows();
+        let result = async {
+            while let Some(next) = rows.next().await {
+                let row_number = progress.row_read();
+                let candidate = match next? {
+                    Ok(row) => prepare(row, self.settings),
+                    Err(problem) => Err(problem.to_string()),
+                };
+                match candidate {
+                    Ok(candidate) => {
+                        while tasks.len() >= in_flight_limit {
+                            count(progress, tasks.join_next().await)?;
+                        }
+                        let (store, hasher) = (self.store.clone(), self.hasher.clone());
+                        tasks.spawn(write(store, hasher, candidate, self.dry_run, self.now));
+                    }
+                    Err(reason) => progress.reject(row_number, &reason),
+                }
+                while let Some(done) = tasks.try_join_next() {
+                    count(progress, Some(done))?;
+                }
+                progress.tick();
+            }
+            while let Some(done) = tasks.join_next().await {
+                count(progress, Some(done))?;
+            }
+            Ok(())
+        }
+        .await;
+        // After an error, let the rows already being written finish (each is atomic), then stop.
+        while let Some(done) = tasks.join_next().await {
+            let _ = count(progress, Some(done));
+        }
+        progress.finish();
+        result
+    }
+}
+
+fn count(
+    progress: &mut Progress,
+    done: Option<Result<Result<Written, ImportError>, tokio::task::JoinError>>,
+) -> Result<(), ImportError> {
+    if let Some(result) = done {
+        match result?? {
+            Written::Imported => progress.imported += 1,
+            Written::Existing => progress.skipped += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Validates a row like signup does; the error is the reason kind.
+fn prepare(row: LegacyRow, settings: &LegacySettings) -> Result<Candidate, String> {
+    let email = normalise_email(&row.email).map_err(|_| "invalid email".to_owned())?;
+    let name = normalise_name(row.name.as_deref().unwrap_or_default())
+        .map_err(|_| "invalid name".to_owned())?;
+    let password = legacy_hash::import(&row.password, settings.format, &settings.pbkdf2)
+        .map_err(|rejected| rejected.to_string())?;
+    Ok(Candidate {
+        user: NewUser {
+            email,
+            username: None,
+            name,
+            password_hash: String::new(),
+            admin: row.admin.unwrap_or(settings.admin_default),
+        },
+        password,
+    })
+}
+
+/// Writes one user unless the email is taken. Plain-text passwords are hashed first (not in a
+/// dry run, whose hash would be thrown away).
+async fn write(
+    store: Store,
+    hasher: PasswordHasher,
+    candidate: Candidate,
+    dry_run: bool,
+    now: i64,
+) -> Result<Written, ImportError> {
+    let Candidate { mut user, password } = candidate;
+    if store.find_user_by_email(&user.email).await?.is_some() {
+        return Ok(Written::Existing);
+    }
+    if dry_run {
+        return Ok(Written::Imported);
+    }
+    user.password_hash = match password {
+        Imported::Hash(hash) => hash,
+        Imported::PlainPassword(plain) => hasher.hash(plain).await?,
+    };
+    match store.insert_user(&user, now).await {
+        Ok(_) => Ok(Written::Imported),
+        // The same email twice in the legacy table (or a signup in between): the first wins.
+        Err(StoreError::Conflict) => Ok(Written::Existing),
+        Err(e) => Err(e.into()),
+    }
+}
