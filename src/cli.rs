@@ -66,6 +66,9 @@ struct ImportArgs {
     /// The users' display names (none by default).
     #[arg(long, value_parser = |v: &str| Ident::parse(v, "name column"))]
     name_column: Option<Ident>,
+    /// The users' usernames (none by default); seed 003's clients log in with them.
+    #[arg(long, value_parser = |v: &str| Ident::parse(v, "username column"))]
+    username_column: Option<Ident>,
     /// A boolean or 0/1 column marking admins (none by default).
     #[arg(long, value_parser = |v: &str| Ident::parse(v, "admin column"))]
     admin_column: Option<Ident>,
@@ -184,6 +187,7 @@ async fn import_command(args: ImportArgs, config: &Config) -> anyhow::Result<()>
             email: args.email_column,
             password: args.password_column,
             name: args.name_column,
+            username: args.username_column,
             admin: args.admin_column,
         },
         format: args.format.0,

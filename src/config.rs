@@ -190,6 +190,7 @@ fn legacy_settings(
         email: required("LEGACY_EMAIL_COLUMN", "email column", "email")?,
         password: required("LEGACY_PASSWORD_COLUMN", "password column", "password")?,
         name: optional("LEGACY_NAME_COLUMN", "name column")?,
+        username: optional("LEGACY_USERNAME_COLUMN", "username column")?,
         admin: optional("LEGACY_ADMIN_COLUMN", "admin column")?,
     };
     let format = match get("LEGACY_PASSWORD_FORMAT") {

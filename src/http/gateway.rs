@@ -155,13 +155,16 @@ fn basic_failure(status: StatusCode, message: &'static str) -> Response {
     response
 }
 
-/// Returns the claims of a valid, unrevoked token of an active user; no database query.
+/// Returns the claims of a valid, unrevoked token of an active user, with no database query.
+/// (A legacy token, accepted with `ACCEPT_LEGACY_TOKENS=true`, costs one cached user lookup.)
 #[utoipa::path(
     post, path = "/validate", tag = "gateway",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's claims", body = crate::auth::token::Claims),
         (status = 401, description = "Missing, malformed, badly signed, expired or revoked token",
+            body = crate::http::ErrorBody),
+        (status = 503, description = "A legacy token's user could not be looked up (database unavailable)",
             body = crate::http::ErrorBody),
     )
 )]

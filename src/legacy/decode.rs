@@ -29,6 +29,10 @@ where
         Some(i) => text(row, i).ok_or(RowProblem::Unreadable("name"))?,
         None => None,
     };
+    let username = match layout.username {
+        Some(i) => text(row, i).ok_or(RowProblem::Unreadable("username"))?,
+        None => None,
+    };
     let admin = match layout.admin {
         Some(i) => flag(row, i)?,
         None => None,
@@ -37,6 +41,7 @@ where
         email,
         password,
         name,
+        username,
         admin,
     })
 }

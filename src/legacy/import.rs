@@ -117,18 +117,30 @@ fn prepare(row: LegacyRow, settings: &LegacySettings) -> Result<Candidate, Strin
     let email = normalise_email(&row.email).map_err(|_| "invalid email".to_owned())?;
     let name = normalise_name(row.name.as_deref().unwrap_or_default())
         .map_err(|_| "invalid name".to_owned())?;
+    let username = legacy_username(row.username.as_deref()).map_err(str::to_owned)?;
     let password = legacy_hash::import(&row.password, settings.format, &settings.pbkdf2)
         .map_err(|rejected| rejected.to_string())?;
     Ok(Candidate {
         user: NewUser {
             email,
-            username: None,
+            username,
             name,
             password_hash: String::new(),
             admin: row.admin.unwrap_or(settings.admin_default),
         },
         password,
     })
+}
+
+/// A legacy username, trimmed; empty or NULL is none. Gatehouse's username rules apply, since
+/// seed 003's JSON login looks users up by it.
+pub(super) fn legacy_username(value: Option<&str>) -> Result<Option<String>, &'static str> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(username) => crate::validation::check_username(username)
+            .map(|()| Some(username.to_owned()))
+            .map_err(|_| "invalid username"),
+    }
 }
 
 /// Writes one user unless the email is taken. Plain-text passwords are hashed first (not in a

@@ -99,7 +99,8 @@ pub async fn migrate_on_login(
     }
     let new_user = NewUser {
         email,
-        username: None,
+        // A username the rules refuse is dropped: the user still logs in by email.
+        username: super::import::legacy_username(row.username.as_deref()).unwrap_or_default(),
         name: normalise_name(row.name.as_deref().unwrap_or_default()).unwrap_or_default(),
         // Always argon2id: the password is at hand, so no legacy hash is ever kept.
         password_hash: hasher.hash(password.to_owned()).await?,

@@ -29,6 +29,8 @@ pub struct LegacyTable {
     pub email: Ident,
     pub password: Ident,
     pub name: Option<Ident>,
+    /// Seed 003 logs in by username as well as email.
+    pub username: Option<Ident>,
     pub admin: Option<Ident>,
 }
 

@@ -54,6 +54,7 @@ pub struct LegacyRow {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
+    pub username: Option<String>,
     /// `None`: no admin column, or NULL in it.
     pub admin: Option<bool>,
 }
@@ -64,6 +65,7 @@ impl std::fmt::Debug for LegacyRow {
         f.debug_struct("LegacyRow")
             .field("email", &self.email)
             .field("name", &self.name)
+            .field("username", &self.username)
             .field("admin", &self.admin)
             .finish_non_exhaustive()
     }
@@ -104,7 +106,7 @@ pub struct LegacySource {
     pool: Pool,
     dialect: Dialect,
     layout: Layout,
-    /// `SELECT email, password[, name][, admin] FROM table`
+    /// `SELECT email, password[, name][, username][, admin] FROM table`
     select_all: String,
     /// `select_all` + a case-insensitive match on the trimmed email, at most two rows.
     select_one: String,
@@ -115,6 +117,7 @@ pub struct LegacySource {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Layout {
     pub name: Option<usize>,
+    pub username: Option<usize>,
     pub admin: Option<usize>,
 }
 
@@ -171,6 +174,7 @@ impl LegacySource {
         };
         let layout = Layout {
             name: index(&table.name),
+            username: index(&table.username),
             admin: index(&table.admin),
         };
         let select_all = format!(
@@ -350,6 +354,7 @@ mod tests {
             email: Ident::parse("email", "email column").unwrap(),
             password: Ident::parse("password", "password column").unwrap(),
             name: None,
+            username: None,
             admin: admin.map(|a| Ident::parse(a, "admin column").unwrap()),
         }
     }
@@ -432,6 +437,7 @@ mod tests {
                 email: "Ada@Example.com ".into(),
                 password: "plain-pw".into(),
                 name: None,
+            username: None,
                 admin: Some(true)
             })
         );

@@ -365,6 +365,59 @@ async fn seed_004_user_on_mariadb() {
     }
 }
 
+/// Seed 003: hex PBKDF2 with a fixed salt, and clients that log in by username.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_003_users_log_in_by_username_after_import() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let vector = vectors()
+        .into_iter()
+        .find(|v| v.format == "pbkdf2-hex" && !is_custom_seed_003(v))
+        .expect("a seed 003 vector with the default settings");
+    let legacy = LegacyDb::sqlite().await;
+    legacy
+        .execute("CREATE TABLE user (username TEXT, email TEXT, password_hash TEXT)")
+        .await;
+    let rows = vec![
+        vec![text("grace"), text("grace@example.com"), text(&vector.stored)],
+        vec![text("has space"), text("bad@example.com"), text(&vector.stored)],
+    ];
+    let columns = ["username", "email", "password_hash"];
+    legacy.insert("user", &columns, rows).await;
+
+    let args = [
+        "--from",
+        &legacy.url,
+        "--password-column",
+        "password_hash",
+        "--username-column",
+        "username",
+        "--format",
+        "pbkdf2-hex",
+    ];
+    let output = import(&app, &args, 0).await;
+
+    assert_eq!(
+        counts(&output),
+        Counts {
+            imported: 1,
+            skipped: 0,
+            rejected: 1
+        },
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains("invalid username"), "{}", stdout(&output));
+    let reply = app
+        .json_login(json!({"username": "grace", "password": vector.password}))
+        .await;
+    reply.assert_status(200);
+    let user = stored_user(&app, "grace@example.com").await.expect("imported");
+    assert_eq!(user.username.as_deref(), Some("grace"));
+    assert_current_argon2id(&user);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_writes_nothing() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
