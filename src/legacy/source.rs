@@ -437,7 +437,7 @@ mod tests {
                 email: "Ada@Example.com ".into(),
                 password: "plain-pw".into(),
                 name: None,
-            username: None,
+                username: None,
                 admin: Some(true)
             })
         );

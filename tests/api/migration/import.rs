@@ -380,8 +380,16 @@ async fn seed_003_users_log_in_by_username_after_import() {
         .execute("CREATE TABLE user (username TEXT, email TEXT, password_hash TEXT)")
         .await;
     let rows = vec![
-        vec![text("grace"), text("grace@example.com"), text(&vector.stored)],
-        vec![text("has space"), text("bad@example.com"), text(&vector.stored)],
+        vec![
+            text("grace"),
+            text("grace@example.com"),
+            text(&vector.stored),
+        ],
+        vec![
+            text("has space"),
+            text("bad@example.com"),
+            text(&vector.stored),
+        ],
     ];
     let columns = ["username", "email", "password_hash"];
     legacy.insert("user", &columns, rows).await;
@@ -408,12 +416,18 @@ async fn seed_003_users_log_in_by_username_after_import() {
         "{}",
         stdout(&output)
     );
-    assert!(stdout(&output).contains("invalid username"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("invalid username"),
+        "{}",
+        stdout(&output)
+    );
     let reply = app
         .json_login(json!({"username": "grace", "password": vector.password}))
         .await;
     reply.assert_status(200);
-    let user = stored_user(&app, "grace@example.com").await.expect("imported");
+    let user = stored_user(&app, "grace@example.com")
+        .await
+        .expect("imported");
     assert_eq!(user.username.as_deref(), Some("grace"));
     assert_current_argon2id(&user);
 }
