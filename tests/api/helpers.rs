@@ -19,8 +19,8 @@ mod reply;
 mod server_process;
 mod tokens;
 
-pub use database::random_hex;
 use database::{create_mysql_database, create_postgres_database, TestDatabase};
+pub use database::{random_hex, with_database_name};
 use process::run_with_timeout;
 pub use reply::*;
 pub use server_process::ServerProcess;

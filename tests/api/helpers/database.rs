@@ -70,7 +70,7 @@ pub async fn create_mysql_database(admin_url: &str) -> (String, TestDatabase) {
 }
 
 /// `postgres://u@h:5432/old?x=y` -> `postgres://u@h:5432/NAME?x=y`.
-fn with_database_name(url: &str, name: &str) -> String {
+pub fn with_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
         None => (url, String::new()),

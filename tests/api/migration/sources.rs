@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
 use std::str::FromStr;
 
-use crate::helpers::{random_hex, server_url};
+use crate::helpers::{random_hex, server_url, with_database_name};
 
 /// A value to bind into a legacy row.
 #[derive(Debug, Clone)]
@@ -152,19 +152,6 @@ impl LegacyDb {
             done.unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     }
-}
-
-/// `postgres://u@h:5432/old?x=y` -> `postgres://u@h:5432/NAME?x=y`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    format!("{}/{}{}", &base[..path_start], name, query)
 }
 
 impl Drop for LegacyDb {
