@@ -40,6 +40,8 @@ struct Candidate {
 enum Written {
     Imported,
     Existing,
+    /// The email is new but another user has the row's username.
+    UsernameTaken,
 }
 
 /// One import run.
@@ -60,7 +62,7 @@ impl Importer<'_> {
     /// Imports every row of the source, counting into `progress`.
     pub async fn run(&self, progress: &mut Progress) -> Result<(), ImportError> {
         let in_flight_limit = self.workers.max(1) * 2;
-        let mut tasks: JoinSet<Result<Written, ImportError>> = JoinSet::new();
+        let mut tasks: JoinSet<(u64, Result<Written, ImportError>)> = JoinSet::new();
         let mut rows = self.source.rows();
         let result = async {
             while let Some(next) = rows.next().await {
@@ -75,7 +77,13 @@ impl Importer<'_> {
                             count(progress, tasks.join_next().await)?;
                         }
                         let (store, hasher) = (self.store.clone(), self.hasher.clone());
-                        tasks.spawn(write(store, hasher, candidate, self.dry_run, self.now));
+                        let (dry_run, now) = (self.dry_run, self.now);
+                        tasks.spawn(async move {
+                            (
+                                row_number,
+                                write(store, hasher, candidate, dry_run, now).await,
+                            )
+                        });
                     }
                     Err(reason) => progress.reject(row_number, &reason),
                 }
@@ -101,12 +109,14 @@ impl Importer<'_> {
 
 fn count(
     progress: &mut Progress,
-    done: Option<Result<Result<Written, ImportError>, tokio::task::JoinError>>,
+    done: Option<Result<(u64, Result<Written, ImportError>), tokio::task::JoinError>>,
 ) -> Result<(), ImportError> {
     if let Some(result) = done {
-        match result?? {
+        let (row_number, written) = result?;
+        match written? {
             Written::Imported => progress.imported += 1,
             Written::Existing => progress.skipped += 1,
+            Written::UsernameTaken => progress.reject(row_number, "username taken"),
         }
     }
     Ok(())
@@ -165,8 +175,12 @@ async fn write(
     };
     match store.insert_user(&user, now).await {
         Ok(_) => Ok(Written::Imported),
-        // The same email twice in the legacy table (or a signup in between): the first wins.
-        Err(StoreError::Conflict) => Ok(Written::Existing),
+        // The same email twice in the legacy table (or a signup in between): one of them is
+        // imported, the other skipped. Otherwise the username was the taken value.
+        Err(StoreError::Conflict) => match store.find_user_by_email(&user.email).await? {
+            Some(_) => Ok(Written::Existing),
+            None => Ok(Written::UsernameTaken),
+        },
         Err(e) => Err(e.into()),
     }
 }

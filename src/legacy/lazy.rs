@@ -4,8 +4,10 @@
 //!
 //! - Only emails are looked up (seed 003's usernames without `@` are not).
 //! - A miss (no row, wrong password, a row that cannot be used) returns `None`, and the caller
-//!   then verifies against its dummy hash as for any unknown user, so the answer and its timing
-//!   match a wrong password's.
+//!   then verifies against its dummy hash as for any unknown user, so the answer matches a
+//!   wrong password's. The timing does not quite: an email found in the legacy table costs its
+//!   legacy verify too, so legacy emails can be told apart by timing (signup's 409 for them
+//!   says as much already).
 //! - Two concurrent first logins of one user race on the unique email: the loser re-reads the
 //!   winner's user, so there is exactly one.
 //! - The legacy database being down answers 503 (`AppError::Unavailable`), never 500.
@@ -115,7 +117,24 @@ pub async fn migrate_on_login(
             Ok(Some(user))
         }
         // A concurrent first login (or a signup) created the email first: use that user.
-        Err(StoreError::Conflict) => Ok(store.find_user_by_email(&new_user.email).await?),
+        Err(StoreError::Conflict) => match store.find_user_by_email(&new_user.email).await? {
+            Some(user) => Ok(Some(user)),
+            // Not the email: another user has this username. Create the user without one.
+            None if new_user.username.is_some() => {
+                let without_username = NewUser {
+                    username: None,
+                    ..new_user
+                };
+                match store.insert_user(&without_username, now).await {
+                    Ok(user) => Ok(Some(user)),
+                    Err(StoreError::Conflict) => {
+                        Ok(store.find_user_by_email(&without_username.email).await?)
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
+            None => Ok(None),
+        },
         Err(error) => Err(error.into()),
     }
 }

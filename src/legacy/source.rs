@@ -36,14 +36,23 @@ pub enum SourceError {
 }
 
 impl From<sqlx::Error> for SourceError {
+    /// The same line as Gatehouse's own store draws: overload and lost connections (SQLite
+    /// busy, MySQL lock timeouts, PostgreSQL shutting down or out of connections) are
+    /// `Unavailable`; anything else the database says is `Query`.
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => SourceError::Unavailable(err),
-            other => SourceError::Query(other),
+        let postgres_unavailable = matches!(
+            &err,
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("53300" | "57P01" | "57P02" | "57P03"))
+        );
+        match crate::store::StoreError::from(err) {
+            crate::store::StoreError::Unavailable(err) => SourceError::Unavailable(err),
+            crate::store::StoreError::Other(err) if postgres_unavailable => {
+                SourceError::Unavailable(err)
+            }
+            crate::store::StoreError::Other(err) => SourceError::Query(err),
+            // A unique violation cannot come from a SELECT; keep the cause as it came.
+            other => SourceError::Query(sqlx::Error::Protocol(other.to_string())),
         }
     }
 }

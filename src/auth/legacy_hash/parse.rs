@@ -300,7 +300,8 @@ pub(super) fn scrypt_parsed(
         return Err(malformed);
     }
     let (n64, r64, p64) = (u64::from(n), u64::from(r), u64::from(p));
-    if 128 * n64 * r64 > MAX_SCRYPT_MEMORY_BYTES || n64 * r64 * p64 > MAX_SCRYPT_WORK {
+    // scrypt allocates 128·r·N bytes for its work area and 128·r·p for its blocks.
+    if 128 * r64 * (n64 + p64) > MAX_SCRYPT_MEMORY_BYTES || n64 * r64 * p64 > MAX_SCRYPT_WORK {
         return Err(Rejected::TooExpensive(format));
     }
     let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| malformed.clone())?;

@@ -390,7 +390,15 @@ async fn seed_003_users_log_in_by_username_after_import() {
             text("bad@example.com"),
             text(&vector.stored),
         ],
+        vec![text("taken"), text("new@example.com"), text(&vector.stored)],
     ];
+    let added = app
+        .cli(
+            &["user", "add", "owner@example.com", "--username", "taken"],
+            Some(PASSWORD),
+        )
+        .await;
+    assert!(added.status.success(), "{}", stderr(&added));
     let columns = ["username", "email", "password_hash"];
     legacy.insert("user", &columns, rows).await;
 
@@ -411,11 +419,17 @@ async fn seed_003_users_log_in_by_username_after_import() {
         Counts {
             imported: 1,
             skipped: 0,
-            rejected: 1
+            rejected: 2
         },
         "{}",
         stdout(&output)
     );
+    assert!(
+        stdout(&output).contains("username taken: 1 (row 3)"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stored_user(&app, "new@example.com").await.is_none());
     assert!(
         stdout(&output).contains("invalid username"),
         "{}",

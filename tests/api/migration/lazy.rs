@@ -9,6 +9,7 @@ use super::*;
 backend_tests!(
     first_login_creates_the_user_from_legacy_hashes,
     concurrent_first_logins_make_one_user,
+    a_taken_legacy_username_still_lets_the_user_in,
 );
 
 /// Points the app's server at `url`'s table (AUTH_TABLE first: alone it turns nothing on).
@@ -157,6 +158,39 @@ async fn concurrent_first_logins_make_one_user(mut app: TestApp) {
         reply.assert_status(200);
     }
     assert_eq!(user_count(&app).await, 1);
+}
+
+/// Seed 003 keeps usernames; one already used in Gatehouse must not lock its legacy owner out.
+async fn a_taken_legacy_username_still_lets_the_user_in(mut app: TestApp) {
+    let added = app
+        .cli(
+            &["user", "add", "owner@example.com", "--username", "grace"],
+            Some(PASSWORD),
+        )
+        .await;
+    assert!(added.status.success(), "{}", stderr(&added));
+    let legacy = LegacyDb::sqlite().await;
+    legacy
+        .execute("CREATE TABLE user (username TEXT, email TEXT, password TEXT)")
+        .await;
+    let row = vec![text("grace"), text("grace@example.com"), text(PASSWORD)];
+    legacy
+        .insert("user", &["username", "email", "password"], vec![row])
+        .await;
+    let settings = [
+        ("LEGACY_PASSWORD_FORMAT", "plain"),
+        ("LEGACY_USERNAME_COLUMN", "username"),
+    ];
+    enable_lazy_migration(&mut app, &legacy.url, "user", &settings).await;
+
+    let reply = app.basic_login("grace@example.com", PASSWORD).await;
+
+    reply.assert_status(200);
+    let user = stored_user(&app, "grace@example.com")
+        .await
+        .expect("created");
+    assert_eq!(user.username, None);
+    assert_current_argon2id(&user);
 }
 
 /// Seed 000: PostgreSQL `auth_user`, plain text, every old token said admin.
