@@ -44,6 +44,9 @@ enum Written {
     UsernameTaken,
 }
 
+/// A write's outcome, with the number of the row it came from.
+type RowWritten = (u64, Result<Written, ImportError>);
+
 /// One import run.
 pub struct Importer<'a> {
     pub source: &'a LegacySource,
@@ -62,7 +65,7 @@ impl Importer<'_> {
     /// Imports every row of the source, counting into `progress`.
     pub async fn run(&self, progress: &mut Progress) -> Result<(), ImportError> {
         let in_flight_limit = self.workers.max(1) * 2;
-        let mut tasks: JoinSet<(u64, Result<Written, ImportError>)> = JoinSet::new();
+        let mut tasks: JoinSet<RowWritten> = JoinSet::new();
         let mut rows = self.source.rows();
         let result = async {
             while let Some(next) = rows.next().await {
@@ -109,7 +112,7 @@ impl Importer<'_> {
 
 fn count(
     progress: &mut Progress,
-    done: Option<Result<(u64, Result<Written, ImportError>), tokio::task::JoinError>>,
+    done: Option<Result<RowWritten, tokio::task::JoinError>>,
 ) -> Result<(), ImportError> {
     if let Some(result) = done {
         let (row_number, written) = result?;
