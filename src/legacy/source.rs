@@ -104,6 +104,18 @@ pub enum Lookup {
     Unusable(RowProblem),
 }
 
+/// Runs the same expression against whichever pool the source holds; each arm is type-checked
+/// against its own backend.
+macro_rules! on_each_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Postgres($p) => $body,
+            Pool::MySql($p) => $body,
+            Pool::Sqlite($p) => $body,
+        }
+    };
+}
+
 enum Pool {
     Postgres(PgPool),
     MySql(MySqlPool),
@@ -223,11 +235,7 @@ impl LegacySource {
     pub async fn probe(&self) -> Result<(), SourceError> {
         let sql = format!("{} WHERE 1 = 0", self.select_all);
         let checked = async {
-            match &self.pool {
-                Pool::Postgres(p) => sqlx::query(&sql).fetch_optional(p).await.map(drop),
-                Pool::MySql(p) => sqlx::query(&sql).fetch_optional(p).await.map(drop),
-                Pool::Sqlite(p) => sqlx::query(&sql).fetch_optional(p).await.map(drop),
-            }
+            on_each_pool!(&self.pool, p => sqlx::query(&sql).fetch_optional(p).await.map(drop))
         };
         deadline(checked).await
     }
@@ -238,29 +246,13 @@ impl LegacySource {
         let layout = self.layout;
         let sql = self.select_one.as_str();
         let rows: Vec<Result<LegacyRow, RowProblem>> = deadline(async {
-            Ok(match &self.pool {
-                Pool::Postgres(p) => sqlx::query(sql)
-                    .bind(email)
-                    .fetch_all(p)
-                    .await?
-                    .iter()
-                    .map(|r| decode(r, layout))
-                    .collect(),
-                Pool::MySql(p) => sqlx::query(sql)
-                    .bind(email)
-                    .fetch_all(p)
-                    .await?
-                    .iter()
-                    .map(|r| decode(r, layout))
-                    .collect(),
-                Pool::Sqlite(p) => sqlx::query(sql)
-                    .bind(email)
-                    .fetch_all(p)
-                    .await?
-                    .iter()
-                    .map(|r| decode(r, layout))
-                    .collect(),
-            })
+            Ok(on_each_pool!(&self.pool, p => sqlx::query(sql)
+                .bind(email)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| decode(r, layout))
+                .collect()))
         })
         .await?;
         Ok(match rows.len() {
@@ -280,20 +272,12 @@ impl LegacySource {
         let (tx, rx) = mpsc::channel(READ_AHEAD);
         let sql = self.select_all.clone();
         let layout = self.layout;
-        match &self.pool {
-            Pool::Postgres(p) => spawn_reader(p.clone(), sql, layout, tx),
-            Pool::MySql(p) => spawn_reader(p.clone(), sql, layout, tx),
-            Pool::Sqlite(p) => spawn_reader(p.clone(), sql, layout, tx),
-        }
+        on_each_pool!(&self.pool, p => spawn_reader(p.clone(), sql, layout, tx));
         Rows { rx }
     }
 
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Postgres(p) => p.close().await,
-            Pool::MySql(p) => p.close().await,
-            Pool::Sqlite(p) => p.close().await,
-        }
+        on_each_pool!(&self.pool, p => p.close().await)
     }
 }
 

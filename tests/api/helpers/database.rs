@@ -84,33 +84,41 @@ pub fn with_database_name(url: &str, name: &str) -> String {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let (admin_url, name, mysql) = match self {
-            TestDatabase::Sqlite(_) => return,
-            TestDatabase::Postgres { admin_url, name } => (admin_url.clone(), name.clone(), false),
-            TestDatabase::MySql { admin_url, name } => (admin_url.clone(), name.clone(), true),
-        };
-        // Best effort, on its own thread and runtime: Drop cannot await.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                if mysql {
-                    let mut conn = MySqlConnection::connect(&admin_url).await.ok()?;
-                    let sql = format!("DROP DATABASE IF EXISTS `{name}`");
-                    conn.execute(sql.as_str()).await.ok()?;
-                    return conn.close().await.ok();
-                }
-                let mut conn = PgConnection::connect(&admin_url).await.ok()?;
-                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-                conn.execute(sql.as_str()).await.ok()?;
-                conn.close().await.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("warning: could not drop a test database");
+        match self {
+            TestDatabase::Sqlite(_) => {}
+            TestDatabase::Postgres { admin_url, name } => drop_database(admin_url, name, false),
+            TestDatabase::MySql { admin_url, name } => drop_database(admin_url, name, true),
         }
+    }
+}
+
+/// Drops database `name` on the server at `admin_url` (MySQL when `mysql`, else PostgreSQL).
+/// Best effort, on its own thread and runtime, since `Drop` cannot await.
+pub fn drop_database(admin_url: &str, name: &str, mysql: bool) {
+    let admin_url = admin_url.to_owned();
+    let sql = if mysql {
+        format!("DROP DATABASE IF EXISTS `{name}`")
+    } else {
+        format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)
+    };
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            if mysql {
+                let mut conn = MySqlConnection::connect(&admin_url).await.ok()?;
+                conn.execute(sql.as_str()).await.ok()?;
+                return conn.close().await.ok();
+            }
+            let mut conn = PgConnection::connect(&admin_url).await.ok()?;
+            conn.execute(sql.as_str()).await.ok()?;
+            conn.close().await.ok()
+        })
+    })
+    .join();
+    if !matches!(dropped, Ok(Some(()))) {
+        eprintln!("warning: could not drop the test database {name}");
     }
 }

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
 use std::str::FromStr;
 
-use crate::helpers::{random_hex, server_url, with_database_name};
+use crate::helpers::{drop_database, random_hex, server_url, with_database_name};
 
 /// A value to bind into a legacy row.
 #[derive(Debug, Clone)]
@@ -156,40 +156,10 @@ impl LegacyDb {
 
 impl Drop for LegacyDb {
     fn drop(&mut self) {
-        let (admin_url, sql, mysql) = match &self.cleanup {
-            Cleanup::Directory(_) => return,
-            Cleanup::Postgres { admin_url, name } => (
-                admin_url.clone(),
-                format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
-                false,
-            ),
-            Cleanup::MySql { admin_url, name } => (
-                admin_url.clone(),
-                format!("DROP DATABASE IF EXISTS `{name}`"),
-                true,
-            ),
-        };
-        // Best effort, on its own thread and runtime: Drop cannot await.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                if mysql {
-                    let mut conn = MySqlConnection::connect(&admin_url).await.ok()?;
-                    conn.execute(sql.as_str()).await.ok()?;
-                    conn.close().await.ok()
-                } else {
-                    let mut conn = PgConnection::connect(&admin_url).await.ok()?;
-                    conn.execute(sql.as_str()).await.ok()?;
-                    conn.close().await.ok()
-                }
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("warning: could not drop a legacy test database");
+        match &self.cleanup {
+            Cleanup::Directory(_) => {}
+            Cleanup::Postgres { admin_url, name } => drop_database(admin_url, name, false),
+            Cleanup::MySql { admin_url, name } => drop_database(admin_url, name, true),
         }
     }
 }
