@@ -341,6 +341,18 @@ mod tests {
     use super::*;
     use crate::legacy::ident::{Ident, TableName};
 
+    /// A new SQLite file holding one table made by `ddl`: its directory, URL and a pool on it.
+    async fn sqlite_table(ddl: &str) -> (tempfile::TempDir, String, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("legacy.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        sqlx::query(ddl).execute(&pool).await.unwrap();
+        (dir, url, pool)
+    }
+
     fn table(name: &str, admin: Option<&str>) -> LegacyTable {
         LegacyTable {
             table: TableName::parse(name).unwrap(),
@@ -382,16 +394,8 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_rows_decode_odd_column_types() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("legacy.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE user (email TEXT, password BLOB, admin TEXT)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        let (_dir, url, pool) =
+            sqlite_table("CREATE TABLE user (email TEXT, password BLOB, admin TEXT)").await;
         for (email, password, admin) in [
             (
                 Some("Ada@Example.com "),
@@ -451,16 +455,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_mistyped_sqlite_column_is_an_error_not_a_string() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("legacy.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE user (email TEXT, password TEXT)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        let (_dir, url, pool) = sqlite_table("CREATE TABLE user (email TEXT, password TEXT)").await;
         pool.close().await;
         let mut mistyped = table("user", None);
         mistyped.email = Ident::parse("mail", "email column").unwrap();
