@@ -6,6 +6,8 @@
 --   BENCH_CONTENT_TYPE  Content-Type header (default: none)
 --   BENCH_COUNT_STATUS  "1": count responses per status code (costs wrk some CPU per response,
 --                       so the /validate runs leave it off; wrk's own non-2xx count still works)
+--   BENCH_DELAY_MS      pause each connection this long before each request: a paced load
+--                       below saturation, where latency shows the server rather than the queue
 --
 -- By hand: BENCH_AUTH="Bearer $TOKEN" wrk -t2 -c16 -d10s --latency -s bench/request.lua \
 --            http://127.0.0.1:5000/validate
@@ -26,6 +28,13 @@ end
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
    wrk.body = body
+end
+
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+   function delay()
+      return pause
+   end
 end
 
 local threads = {}

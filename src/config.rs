@@ -54,6 +54,8 @@ pub struct Config {
     pub revocation_sync_interval: Duration,
     /// Password hashes waiting for a worker beyond this many are refused with 503.
     pub hash_queue_capacity: usize,
+    /// How long a login waits for a place in a full hashing queue before it gets 503.
+    pub hash_queue_wait: Duration,
     pub request_timeout: Duration,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
@@ -142,6 +144,12 @@ impl Config {
                 5000,
             )?),
             hash_queue_capacity: parse(&get, "HASH_QUEUE_CAPACITY", Some(256), "a number")?,
+            hash_queue_wait: Duration::from_millis(parse(
+                &get,
+                "HASH_QUEUE_WAIT_MS",
+                Some(1000),
+                "a number of milliseconds",
+            )?),
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
             legacy: legacy_settings(&get)?,
             accept_legacy_tokens: parse_bool(&get, "ACCEPT_LEGACY_TOKENS", false)?,
@@ -379,6 +387,17 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
         assert_eq!(c.issuer, "gatehouse");
         assert!(c.jwt_secret.is_none());
+        assert_eq!(c.hash_queue_capacity, 256);
+        assert_eq!(c.hash_queue_wait, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_hash_queue_wait_is_milliseconds_and_may_be_zero() {
+        let c = config(&[("HASH_QUEUE_WAIT_MS", "0")]).unwrap();
+        assert_eq!(c.hash_queue_wait, Duration::ZERO);
+        let c = config(&[("HASH_QUEUE_WAIT_MS", "250")]).unwrap();
+        assert_eq!(c.hash_queue_wait, Duration::from_millis(250));
+        assert!(config(&[("HASH_QUEUE_WAIT_MS", "soon")]).is_err());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub async fn check_credentials(
     now: i64,
     legacy: Option<&LazyMigration>,
 ) -> Result<LoginOutcome, AppError> {
+    // Refused before the lookup: logins beyond the hashing queue cost no database query.
+    // (Whether the queue is full says nothing about the user, so this leaks nothing.)
+    hasher.wait_for_room().await?;
     let (LoginName::Email(login) | LoginName::UsernameOrEmail(login)) = name;
     let user = match name {
         LoginName::Email(email) => {

@@ -6,9 +6,13 @@
 //!   malloc arenas from a growing blocking-thread pool.
 //! - The threads run at the lowest CPU priority (nice 19). They still get every idle cycle, so an
 //!   unloaded service hashes at full speed, but request handling (`/validate` above all) always
-//!   preempts them: a login storm cannot take latency from everything else.
+//!   preempts them: a login storm cannot take latency from everything else. (Not `SCHED_IDLE`:
+//!   under a flood of refused logins that starved the hashing to a login every few seconds.)
 //! - Up to `queue_capacity` more jobs wait. Anything beyond that is refused at once with
 //!   `HashError::Busy`, so a login storm costs bounded memory and never starves other requests.
+//!   With a patience set, a job first waits that long for a place, so clients that retry at
+//!   once cannot turn refusals into a flood. Logins wait for room before they look the user
+//!   up, so the refused ones cost no database query.
 //! - Verifying accepts every stored form that [`legacy_hash::import`] produces: argon2 PHC
 //!   strings with any parameters (verified here, in the work area), and the legacy formats
 //!   (bcrypt, Werkzeug, passlib, Django, seed 003's hex PBKDF2), verified by
@@ -16,13 +20,15 @@
 //!   with the current parameters reports `needs_rehash`, and the login upgrades the stored
 //!   hash, so raising the parameters later upgrades every user at their next login.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use crate::auth::legacy_hash::{self, Imported};
 
@@ -56,6 +62,13 @@ type Job = Box<dyn FnOnce(&mut WorkArea) + Send>;
 #[derive(Clone)]
 pub struct PasswordHasher {
     jobs: SyncSender<Job>,
+    /// Jobs sent and not yet taken by a worker: the channel's length, which std does not expose.
+    waiting: Arc<AtomicUsize>,
+    queue_capacity: usize,
+    /// Signalled each time a worker takes a job, which frees a waiting place.
+    room: Arc<Notify>,
+    /// How long a job may wait for a waiting place when all are taken.
+    patience: Duration,
     params: Params,
     /// A real hash of a random password: unknown users are verified against it, so they cost
     /// exactly as much time as a wrong password does.
@@ -81,6 +94,10 @@ impl PasswordHasher {
         }
         Ok(Self {
             jobs,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            queue_capacity,
+            room: Arc::new(Notify::new()),
+            patience: Duration::ZERO,
             params,
             dummy_hash: dummy_hash.into(),
         })
@@ -89,6 +106,39 @@ impl PasswordHasher {
     /// One worker per available core.
     pub fn default_workers() -> usize {
         std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
+    /// Lets a job wait up to `patience` for a place when the queue is full, instead of being
+    /// refused at once (the default). A client that retries the moment it is refused then costs
+    /// one request per `patience`, not one per round trip: a storm of them is a few hundred
+    /// requests a second instead of tens of thousands, which left the hashing no CPU at all.
+    pub fn with_patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    fn is_full(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) >= self.queue_capacity.max(1)
+    }
+
+    /// Returns once a waiting place is free, or `HashError::Busy` after the patience. A login
+    /// calls this before it looks the user up, so a login that will be refused costs no
+    /// database query. Free room is a hint, not a reservation: [`Self::verify`] and
+    /// [`Self::hash`] wait again and may still be refused if others took the place meanwhile.
+    pub async fn wait_for_room(&self) -> Result<(), HashError> {
+        let deadline = tokio::time::Instant::now() + self.patience;
+        loop {
+            // Registered before the check, so a place freed in between is not missed.
+            let freed = self.room.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if !self.is_full() {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return Err(HashError::Busy);
+            }
+        }
     }
 
     /// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
@@ -150,14 +200,25 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        self.wait_for_room().await?;
         let (reply, answer) = oneshot::channel();
+        let (waiting, room) = (self.waiting.clone(), self.room.clone());
         let job: Job = Box::new(move |memory| {
+            waiting.fetch_sub(1, Ordering::Relaxed);
+            room.notify_one();
             // The caller may have gone away; the work is done either way.
             let _ = reply.send(job(memory));
         });
-        self.jobs.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => HashError::Busy,
-            TrySendError::Disconnected(_) => HashError::Internal("hashing workers stopped".into()),
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        self.jobs.try_send(job).map_err(|e| {
+            // The refused job is dropped unrun, so it never counts itself out.
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            match e {
+                TrySendError::Full(_) => HashError::Busy,
+                TrySendError::Disconnected(_) => {
+                    HashError::Internal("hashing workers stopped".into())
+                }
+            }
         })?;
         answer
             .await
@@ -421,6 +482,50 @@ mod tests {
         assert!(results
             .iter()
             .all(|r| r.is_ok() || matches!(r, Err(HashError::Busy))));
+    }
+
+    #[tokio::test]
+    async fn a_patient_job_takes_the_next_free_place() {
+        // One worker and one waiting place, as above, but with patience: the third hash waits
+        // for the place the first one frees instead of being refused.
+        let hasher = PasswordHasher::new(1, 1)
+            .unwrap()
+            .with_patience(Duration::from_secs(30));
+        let (a, b, c) = tokio::join!(
+            hasher.hash("a".into()),
+            hasher.hash("b".into()),
+            hasher.hash("c".into())
+        );
+        assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_once_the_patience_runs_out() {
+        // A 19 MiB hash takes far longer than 1 ms, so of eight hashes submitted together,
+        // those beyond the worker and its waiting place run out of patience.
+        let hasher = PasswordHasher::new(1, 1)
+            .unwrap()
+            .with_patience(Duration::from_millis(1));
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash(format!("password {i}")).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(HashError::Busy)))
+            .count();
+        assert!(refused >= 5, "{results:?}");
+        assert!(results
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(HashError::Busy))));
+        // Once the queue drains there is room again.
+        assert!(hasher.wait_for_room().await.is_ok());
     }
 
     #[test]
