@@ -326,8 +326,11 @@ fn is_current(stored: &str, params: &Params) -> bool {
         && hash.hash.is_some_and(|output| output.len() == 32)
 }
 
-/// The parameters are read from the stored PHC string (argon2id, argon2i or argon2d, any
-/// costs), so older hashes keep verifying. The comparison is constant-time (`Output`'s `==`).
+/// The parameters are read from the stored PHC string (argon2id, argon2i or argon2d), so older
+/// hashes keep verifying. The comparison is constant-time (`Output`'s `==`).
+///
+/// Costs beyond the import limits never verify: the import refuses such hashes, and one written
+/// into the database some other way must not make every login for it allocate hundreds of MiB.
 fn verify_with(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
     let Ok(hash) = PasswordHash::new(stored) else {
         return false;
@@ -337,6 +340,14 @@ fn verify_with(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
     else {
         return false;
     };
+    if !legacy_hash::argon2_affordable(&params) {
+        tracing::warn!(
+            m_cost_kib = params.m_cost(),
+            t_cost = params.t_cost(),
+            "a stored argon2 hash exceeds the cost limits and cannot verify"
+        );
+        return false;
+    }
     let version = match hash.version.map(Version::try_from) {
         None => Version::V0x13,
         Some(Ok(version)) => version,
@@ -398,6 +409,25 @@ mod tests {
                 needs_rehash: false
             }
         );
+    }
+
+    #[test]
+    fn a_stored_hash_beyond_the_cost_limits_never_verifies() {
+        // 19 MiB × 54 passes is just over the 2^20 KiB-passes work limit: a real hash of "pw",
+        // refused all the same. (The memory limit is checked by the same function.)
+        let params = Params::new(OWASP_MEMORY_KIB, 54, 1, None).unwrap();
+        let costly = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(!verify_with(&mut Vec::new(), &costly, "pw"));
+        // One pass fewer is within the limit and verifies.
+        let params = Params::new(OWASP_MEMORY_KIB, 53, 1, None).unwrap();
+        let affordable = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify_with(&mut Vec::new(), &affordable, "pw"));
     }
 
     #[test]

@@ -65,6 +65,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha224, Sha256};
 
 mod parse;
+pub(crate) use parse::argon2_affordable;
 use parse::*;
 
 /// The password formats Gatehouse can import; see the module documentation.

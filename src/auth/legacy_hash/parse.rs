@@ -3,7 +3,7 @@
 use super::*;
 
 /// Whether an argon2 hash's costs are within the import limits.
-pub(super) fn argon2_affordable(params: &argon2::Params) -> bool {
+pub(crate) fn argon2_affordable(params: &argon2::Params) -> bool {
     params.m_cost() <= MAX_ARGON2_MEMORY_KIB
         && u64::from(params.m_cost()) * u64::from(params.t_cost()) <= MAX_ARGON2_WORK_KIB
 }
