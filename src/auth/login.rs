@@ -207,6 +207,7 @@ mod tests {
         assert!(matches!(outcome, LoginOutcome::Disabled));
         assert_eq!(stored_hash(&store, "ada@example.com").await, legacy);
     }
+
     #[tokio::test]
     async fn a_login_in_flight_stays_small() {
         // Every login in flight is one of these futures, and a storm holds a thousand of them

@@ -7,7 +7,7 @@
 //! - The threads run at the lowest CPU priority (nice 19). They still get every idle cycle, so an
 //!   unloaded service hashes at full speed, but request handling (`/validate` above all) always
 //!   preempts them: a login storm cannot take latency from everything else. (Not `SCHED_IDLE`:
-//!   under a flood of refused logins that starved the hashing to a login every few seconds.)
+//!   under a flood of refused logins, that starved the hashing to under two logins a second.)
 //! - Up to `queue_capacity` more jobs wait. Anything beyond that is refused at once with
 //!   `HashError::Busy`, so a login storm costs bounded memory and never starves other requests.
 //!   With a patience set, a job first waits that long for a place, so clients that retry at
