@@ -16,6 +16,7 @@ mod auth_api;
 mod cli;
 mod faults;
 mod gateway;
+mod hashing_queue;
 mod migration;
 mod profile_health;
 mod replicas;
