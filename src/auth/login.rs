@@ -6,6 +6,7 @@ use crate::legacy::lazy::{migrate_on_login, LazyMigration};
 use crate::store::{Store, User};
 
 /// How the login names its user.
+#[derive(Clone, Copy)]
 pub enum LoginName<'a> {
     /// Seeds 000/002/004: the email.
     Email(&'a str),
@@ -39,7 +40,6 @@ pub async fn check_credentials(
     // Refused before the lookup: logins beyond the hashing queue cost no database query.
     // (Whether the queue is full says nothing about the user, so this leaks nothing.)
     hasher.wait_for_room().await?;
-    let (LoginName::Email(login) | LoginName::UsernameOrEmail(login)) = name;
     let user = match name {
         LoginName::Email(email) => {
             store
@@ -55,7 +55,7 @@ pub async fn check_credentials(
         // login in flight that big, the thousand waiting in a storm included.
         (None, Some(_)) => {
             Box::pin(migrate_on_login(
-                legacy, store, hasher, login, &password, now,
+                legacy, store, hasher, name, &password, now,
             ))
             .await?
         }

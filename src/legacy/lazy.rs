@@ -2,7 +2,9 @@
 //! table (`LEGACY_DATABASE_URL` + `AUTH_TABLE`); if the password is right, the user is created
 //! in Gatehouse with an argon2id hash of it, and the login goes on as usual.
 //!
-//! - Only emails are looked up (seed 003's usernames without `@` are not).
+//! - A login by email (every seed) is looked up by email. A login by username (seed 003's
+//!   JSON `username`, anything that is not an email) is looked up by `LEGACY_USERNAME_COLUMN`,
+//!   exactly, when one is configured; the new user gets that row's email.
 //! - A miss (no row, wrong password, a row that cannot be used) returns `None`, and the caller
 //!   then verifies against its dummy hash as for any unknown user, so the answer matches a
 //!   wrong password's. The timing does not quite: an email found in the legacy table costs its
@@ -17,6 +19,7 @@
 use super::source::{LegacySource, Lookup, SourceError};
 use super::LegacySettings;
 use crate::auth::legacy_hash;
+use crate::auth::login::LoginName;
 use crate::auth::password::PasswordHasher;
 use crate::error::AppError;
 use crate::store::{NewUser, Store, StoreError, User};
@@ -66,17 +69,24 @@ pub async fn migrate_on_login(
     legacy: Option<&LazyMigration>,
     store: &Store,
     hasher: &PasswordHasher,
-    login: &str,
+    name: LoginName<'_>,
     password: &str,
     now: i64,
 ) -> Result<Option<User>, AppError> {
     let Some(legacy) = legacy else {
         return Ok(None);
     };
-    let Ok(email) = normalise_email(login) else {
-        return Ok(None);
+    let lookup = match name {
+        LoginName::Email(login) => match normalise_email(login) {
+            Ok(email) => legacy.source.find_by_email(&email).await,
+            Err(_) => return Ok(None),
+        },
+        LoginName::UsernameOrEmail(login) => match normalise_email(login) {
+            Ok(email) => legacy.source.find_by_email(&email).await,
+            Err(_) => legacy.source.find_by_username(login).await,
+        },
     };
-    let row = match legacy.source.find_by_email(&email).await {
+    let row = match lookup {
         Ok(Lookup::Found(row)) => row,
         Ok(Lookup::Missing) => return Ok(None),
         Ok(Lookup::Unusable(problem)) => {
@@ -84,6 +94,11 @@ pub async fn migrate_on_login(
             return Ok(None);
         }
         Err(error) => return Err(unavailable_or_internal(error)),
+    };
+    // The row's own email: a login by username has none of its own.
+    let Ok(email) = normalise_email(&row.email) else {
+        tracing::warn!("a legacy row matching a login has no valid email; it needs fixing");
+        return Ok(None);
     };
     let settings = &legacy.settings;
     let imported = match legacy_hash::import(&row.password, settings.format, &settings.pbkdf2) {

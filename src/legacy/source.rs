@@ -131,6 +131,8 @@ pub struct LegacySource {
     select_all: String,
     /// `select_all` + a case-insensitive match on the trimmed email, at most two rows.
     select_one: String,
+    /// `select_all` + an exact match on the username, at most two rows (with a username column).
+    select_by_username: Option<String>,
     description: String,
 }
 
@@ -212,12 +214,26 @@ impl LegacySource {
             "{select_all} WHERE LOWER(TRIM({})) = LOWER({placeholder}) LIMIT 2",
             table.email.quoted(dialect)
         );
+        // Exact, as Gatehouse compares usernames; MySQL's default collations ignore case, so
+        // there the comparison is made on the bytes.
+        let exact = if dialect == Dialect::MySql {
+            "BINARY ?"
+        } else {
+            placeholder
+        };
+        let select_by_username = table.username.as_ref().map(|column| {
+            format!(
+                "{select_all} WHERE {} = {exact} LIMIT 2",
+                column.quoted(dialect)
+            )
+        });
         Ok(Self {
             pool,
             dialect,
             layout,
             select_all,
             select_one,
+            select_by_username,
             description: format!("table {} at {}", table.table, redact_url(&url)),
         })
     }
@@ -242,12 +258,23 @@ impl LegacySource {
 
     /// The row for `email` (trimmed and compared case-insensitively on both sides).
     pub async fn find_by_email(&self, email: &str) -> Result<Lookup, SourceError> {
-        let email = email.trim();
+        self.find_one(&self.select_one, email.trim()).await
+    }
+
+    /// The row whose username is exactly `username`; `Missing` without a username column.
+    pub async fn find_by_username(&self, username: &str) -> Result<Lookup, SourceError> {
+        match &self.select_by_username {
+            Some(sql) => self.find_one(sql, username).await,
+            None => Ok(Lookup::Missing),
+        }
+    }
+
+    /// The one row `sql` finds for `value`: more than one is `Ambiguous`.
+    async fn find_one(&self, sql: &str, value: &str) -> Result<Lookup, SourceError> {
         let layout = self.layout;
-        let sql = self.select_one.as_str();
         let rows: Vec<Result<LegacyRow, RowProblem>> = deadline(async {
             Ok(on_each_pool!(&self.pool, p => sqlx::query(sql)
-                .bind(email)
+                .bind(value)
                 .fetch_all(p)
                 .await?
                 .iter()

@@ -10,6 +10,7 @@ backend_tests!(
     first_login_creates_the_user_from_legacy_hashes,
     concurrent_first_logins_make_one_user,
     a_taken_legacy_username_still_lets_the_user_in,
+    seed_003_users_log_in_by_username_at_their_first_login,
 );
 
 /// Points the app's server at `url`'s table (AUTH_TABLE first: alone it turns nothing on).
@@ -191,6 +192,89 @@ async fn a_taken_legacy_username_still_lets_the_user_in(mut app: TestApp) {
         .expect("created");
     assert_eq!(user.username, None);
     assert_current_argon2id(&user);
+}
+
+async fn seed_003_users_log_in_by_username_at_their_first_login(app: TestApp) {
+    seed_003_username_login(app, LegacyDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_003_username_lookup_in_a_postgres_legacy_table() {
+    let Some(legacy) = LegacyDb::postgres().await else {
+        return;
+    };
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    seed_003_username_login(app, legacy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_003_username_lookup_in_a_mariadb_legacy_table() {
+    let Some(legacy) = LegacyDb::mysql().await else {
+        return;
+    };
+    let Some(app) = spawn_app(Backend::MySql).await else {
+        return;
+    };
+    seed_003_username_login(app, legacy).await;
+}
+
+/// Seed 003 logs in with `{"username", "password"}` on `POST /login`: the legacy row is found by
+/// its username, and the user is created with that row's email and username.
+async fn seed_003_username_login(mut app: TestApp, legacy: LegacyDb) {
+    // Arrange: seed 003's table, with its default hex PBKDF2.
+    let hex = cheap_hashes()
+        .into_iter()
+        .find(|v| v.format == "pbkdf2-hex")
+        .expect("a pbkdf2-hex vector");
+    legacy
+        .execute("CREATE TABLE users (username VARCHAR(64), email VARCHAR(255), password_hash VARCHAR(255))")
+        .await;
+    let rows = vec![
+        vec![text("grace"), text("Grace@Example.com"), text(&hex.stored)],
+        vec![text("linus"), text("not an email"), text(&hex.stored)],
+    ];
+    legacy
+        .insert("users", &["username", "email", "password_hash"], rows)
+        .await;
+    let settings = [
+        ("LEGACY_PASSWORD_COLUMN", "password_hash"),
+        ("LEGACY_USERNAME_COLUMN", "username"),
+    ];
+    enable_lazy_migration(&mut app, &legacy.url, "users", &settings).await;
+
+    // Act and assert: a wrong password creates nobody, and answers like any wrong password.
+    app.json_login(json!({"username": "grace", "password": "not it at all"}))
+        .await
+        .assert_status(401);
+    assert!(stored_user(&app, "grace@example.com").await.is_none());
+    // Usernames match exactly, as Gatehouse's own do.
+    app.json_login(json!({"username": "Grace", "password": hex.password}))
+        .await
+        .assert_status(401);
+
+    let reply = app
+        .json_login(json!({"username": "grace", "password": hex.password}))
+        .await;
+
+    reply.assert_status(200);
+    let user = stored_user(&app, "grace@example.com")
+        .await
+        .expect("created with the row's email");
+    assert_eq!(user.username.as_deref(), Some("grace"));
+    assert_current_argon2id(&user);
+    // From now on the user is Gatehouse's own, by username or by email.
+    app.json_login(json!({"username": "grace", "password": hex.password}))
+        .await
+        .assert_status(200);
+    app.basic_login("grace@example.com", &hex.password)
+        .await
+        .assert_status(200);
+    // A row whose email is not valid cannot become a user.
+    app.json_login(json!({"username": "linus", "password": hex.password}))
+        .await
+        .assert_status(401);
 }
 
 /// Seed 000: PostgreSQL `auth_user`, plain text, every old token said admin.
