@@ -83,6 +83,9 @@ impl PasswordHasher {
         let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         let dummy_hash = hash_with(&mut Vec::new(), &params, &random_password())?;
+        // At least one place: a zero-capacity channel would refuse every job that finds no
+        // worker idle at that instant, which no amount of patience could get past.
+        let queue_capacity = queue_capacity.max(1);
         let (jobs, queue) = sync_channel::<Job>(queue_capacity);
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..workers.max(1) {
@@ -118,15 +121,28 @@ impl PasswordHasher {
     }
 
     fn is_full(&self) -> bool {
-        self.waiting.load(Ordering::Relaxed) >= self.queue_capacity.max(1)
+        self.waiting.load(Ordering::Relaxed) >= self.queue_capacity
+    }
+
+    /// Counts one more waiting job if there is a place for it; false when the queue is full.
+    fn try_take_place(&self) -> bool {
+        self.waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |waiting| {
+                (waiting < self.queue_capacity).then_some(waiting + 1)
+            })
+            .is_ok()
     }
 
     /// Returns once a waiting place is free, or `HashError::Busy` after the patience. A login
     /// calls this before it looks the user up, so a login that will be refused costs no
     /// database query. Free room is a hint, not a reservation: [`Self::verify`] and
-    /// [`Self::hash`] wait again and may still be refused if others took the place meanwhile.
+    /// [`Self::hash`] wait again, and again if others take the place first.
     pub async fn wait_for_room(&self) -> Result<(), HashError> {
-        let deadline = tokio::time::Instant::now() + self.patience;
+        self.wait_for_room_until(tokio::time::Instant::now() + self.patience)
+            .await
+    }
+
+    async fn wait_for_room_until(&self, deadline: tokio::time::Instant) -> Result<(), HashError> {
         loop {
             // Registered before the check, so a place freed in between is not missed.
             let freed = self.room.notified();
@@ -200,7 +216,7 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        self.wait_for_room().await?;
+        let deadline = tokio::time::Instant::now() + self.patience;
         let (reply, answer) = oneshot::channel();
         let (waiting, room) = (self.waiting.clone(), self.room.clone());
         let job: Job = Box::new(move |memory| {
@@ -209,9 +225,14 @@ impl PasswordHasher {
             // The caller may have gone away; the work is done either way.
             let _ = reply.send(job(memory));
         });
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        // Take a place atomically: when two jobs see the last one free at once, the loser
+        // waits for the next place (within the same patience) rather than being refused.
+        while !self.try_take_place() {
+            self.wait_for_room_until(deadline).await?;
+        }
+        // The channel never holds more jobs than `waiting` counts, so a taken place is free
+        // in the channel too; a job refused here comes back unrun and never counts itself out.
         self.jobs.try_send(job).map_err(|e| {
-            // The refused job is dropped unrun, so it never counts itself out.
             self.waiting.fetch_sub(1, Ordering::Relaxed);
             match e {
                 TrySendError::Full(_) => HashError::Busy,
@@ -519,6 +540,32 @@ mod tests {
             hasher.hash("c".into())
         );
         assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn patient_jobs_racing_for_one_place_all_get_in() {
+        // Eight tasks push tiny jobs through one waiting place as fast as they can, so places
+        // free up and get taken thousands of times a second, often by two tasks at once.
+        // Losing that race must mean waiting for the next place, never a refusal, while the
+        // patience lasts.
+        let hasher = PasswordHasher::new(2, 1)
+            .unwrap()
+            .with_patience(Duration::from_secs(60));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move {
+                    for _ in 0..5_000 {
+                        hasher.run(|_| ()).await?;
+                    }
+                    Ok::<_, HashError>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            let result = task.await.unwrap();
+            assert!(result.is_ok(), "{result:?}");
+        }
     }
 
     #[tokio::test]
