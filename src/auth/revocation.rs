@@ -23,7 +23,7 @@ pub enum RevocationEvent {
     Token { jti: String, expires_at: i64 },
     /// A session was ended at the given time.
     Session { id: String, revoked_at: i64 },
-    /// Users were disabled, enabled or deleted: reload the blocked set.
+    /// Users were disabled, enabled or deleted, or cut off their legacy tokens: reload them.
     Users,
 }
 
@@ -62,6 +62,9 @@ pub struct RevocationList {
     sessions: RwLock<HashMap<String, i64>>,
     /// Disabled or deleted users: every token they hold is refused.
     blocked_users: RwLock<HashSet<i64>>,
+    /// User id -> the old service's tokens issued at or before this time are refused (their
+    /// `POST /auth/logout?scope=all`). Gatehouse's own tokens end with their sessions instead.
+    legacy_cutoffs: RwLock<HashMap<i64, i64>>,
     access_token_ttl: i64,
     /// When the last successful sync started (0: never).
     last_sync: AtomicI64,
@@ -73,6 +76,7 @@ impl RevocationList {
             tokens: RwLock::default(),
             sessions: RwLock::default(),
             blocked_users: RwLock::default(),
+            legacy_cutoffs: RwLock::default(),
             access_token_ttl,
             last_sync: AtomicI64::new(0),
         }
@@ -90,7 +94,15 @@ impl RevocationList {
         read(&self.blocked_users).contains(&user_id)
     }
 
-    /// Applies a change; returns true when the blocked-user set must be reloaded from the store.
+    /// Whether the user ended every session after the old service issued this token (`iat`).
+    /// A token without `iat` cannot show it came later, so it is refused once there is a cutoff.
+    pub fn is_legacy_token_revoked(&self, user_id: i64, iat: Option<i64>) -> bool {
+        read(&self.legacy_cutoffs)
+            .get(&user_id)
+            .is_some_and(|cutoff| iat.map_or(true, |iat| iat <= *cutoff))
+    }
+
+    /// Applies a change; returns true when the per-user state must be reloaded from the store.
     pub fn apply(&self, event: RevocationEvent) -> bool {
         match event {
             RevocationEvent::Token { jti, expires_at } => {
@@ -110,7 +122,7 @@ impl RevocationList {
     }
 
     /// Reads what the database recorded since the last sync (all of it the first time), and
-    /// the full blocked-user set.
+    /// the full per-user state (blocked users, legacy-token cutoffs).
     pub async fn sync(&self, store: &Store, now: i64) -> Result<(), StoreError> {
         let since = match self.last_sync.load(Ordering::SeqCst) {
             0 => 0,
@@ -122,7 +134,7 @@ impl RevocationList {
         let sessions = store
             .sessions_revoked_since(since.max(now - self.access_token_ttl - CLOCK_SKEW_LEEWAY_SECS))
             .await?;
-        self.reload_blocked_users(store).await?;
+        self.reload_users(store).await?;
         write(&self.tokens).extend(tokens);
         write(&self.sessions).extend(
             sessions
@@ -133,9 +145,12 @@ impl RevocationList {
         Ok(())
     }
 
-    pub async fn reload_blocked_users(&self, store: &Store) -> Result<(), StoreError> {
-        let users: HashSet<i64> = store.blocked_user_ids().await?.into_iter().collect();
-        *write(&self.blocked_users) = users;
+    /// Reloads what is kept per user: who is blocked, and whose legacy tokens are cut off.
+    pub async fn reload_users(&self, store: &Store) -> Result<(), StoreError> {
+        let blocked: HashSet<i64> = store.blocked_user_ids().await?.into_iter().collect();
+        let cutoffs: HashMap<i64, i64> = store.legacy_token_cutoffs().await?.into_iter().collect();
+        *write(&self.blocked_users) = blocked;
+        *write(&self.legacy_cutoffs) = cutoffs;
         Ok(())
     }
 
@@ -173,6 +188,18 @@ mod tests {
         assert!(list.is_token_revoked("a"), "still inside the leeway");
         list.purge_expired(101 + CLOCK_SKEW_LEEWAY_SECS);
         assert!(!list.is_token_revoked("a"));
+    }
+
+    #[test]
+    fn a_legacy_cutoff_refuses_tokens_issued_at_or_before_it_and_those_without_iat() {
+        let list = RevocationList::new(600);
+        write(&list.legacy_cutoffs).insert(7, 1_000);
+        assert!(list.is_legacy_token_revoked(7, Some(999)));
+        assert!(list.is_legacy_token_revoked(7, Some(1_000)));
+        assert!(list.is_legacy_token_revoked(7, None));
+        assert!(!list.is_legacy_token_revoked(7, Some(1_001)));
+        assert!(!list.is_legacy_token_revoked(8, Some(999)), "another user");
+        assert!(!list.is_legacy_token_revoked(8, None));
     }
 
     #[test]

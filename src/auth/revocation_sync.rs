@@ -23,7 +23,11 @@ const RELISTEN_BACKOFF: Duration = Duration::from_secs(1);
 /// Tells the other replicas (and this one's list) about a revocation. Failing to notify is
 /// logged, not fatal: the periodic poll delivers the change a little later.
 pub async fn publish(list: &RevocationList, store: &Store, event: RevocationEvent) {
-    list.apply(event.clone());
+    if list.apply(event.clone()) {
+        if let Err(e) = list.reload_users(store).await {
+            tracing::warn!(error = %e, "reloading users failed; the poll will retry");
+        }
+    }
     if let Err(e) = store.notify_revocation(&event.encode()).await {
         tracing::warn!(error = %e, "could not notify other replicas; they will catch up on their next poll");
     }
@@ -87,8 +91,8 @@ pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock
                 Ok(Some(notification)) => match RevocationEvent::decode(notification.payload()) {
                     Some(event) => {
                         if list.apply(event) {
-                            if let Err(e) = list.reload_blocked_users(&store).await {
-                                tracing::warn!(error = %e, "reloading blocked users failed; the poll will retry");
+                            if let Err(e) = list.reload_users(&store).await {
+                                tracing::warn!(error = %e, "reloading users failed; the poll will retry");
                             }
                         }
                     }

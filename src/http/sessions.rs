@@ -50,8 +50,9 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
-/// Ends the caller's session (`?scope=all`: every session of the caller). Its access and
-/// refresh tokens are refused from then on, by every replica.
+/// Ends the caller's session (`?scope=all`: every session of the caller, and every token the
+/// old service issued them until now). Its access and refresh tokens are refused from then
+/// on, by every replica.
 #[utoipa::path(post, path = "/auth/logout", tag = "sessions", security(("bearer" = [])),
     params(("scope" = Option<String>, Query, description = "`current` (default) or `all`", pattern = "^(current|all)$")),
     responses(
@@ -82,6 +83,13 @@ pub async fn logout(
             .map(|s| s.id)
             .collect();
         end_sessions(&state, &ids).await?;
+        // The old service's tokens have no session: cut them off by their issue time. Recorded
+        // even while they are not accepted, so that turning them on cannot bring these back.
+        state
+            .store
+            .revoke_legacy_tokens(user.user_id, state.clock.now())
+            .await?;
+        publish(&state.revocations, &state.store, RevocationEvent::Users).await;
     }
     match &claims.sid {
         Some(sid) => {

@@ -88,6 +88,12 @@ pub async fn authenticate(
     if state.revocations.is_user_blocked(user.id) {
         return Err(AppError::InvalidToken(TokenError::UserBlocked));
     }
+    if state
+        .revocations
+        .is_legacy_token_revoked(user.id, legacy.iat)
+    {
+        return Err(AppError::InvalidToken(TokenError::Revoked));
+    }
     let claims = Claims::for_legacy(&user, &legacy);
     // `/validate` answers with these claims, not the token's own payload: its `admin` may be
     // lowered, and `sub`/`email` are filled in from the user.

@@ -196,6 +196,26 @@ impl Store {
         }))
     }
 
+    /// Refuses the old service's tokens that `user_id` got at or before `at` (its `iat`).
+    pub async fn revoke_legacy_tokens(&self, user_id: i64, at: i64) -> Result<(), StoreError> {
+        // Never moves back: a later logout-everywhere keeps what an earlier one refused.
+        let sql = self.sql(
+            "UPDATE users SET legacy_tokens_revoked_at = $1 \
+             WHERE id = $2 AND (legacy_tokens_revoked_at IS NULL OR legacy_tokens_revoked_at < $3)",
+        );
+        on_pool!(self, pool => sqlx::query(&sql).bind(at).bind(user_id).bind(at).execute(pool).await?.rows_affected());
+        Ok(())
+    }
+
+    /// User id -> the time at or before which its legacy tokens are refused.
+    pub async fn legacy_token_cutoffs(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, legacy_tokens_revoked_at FROM users WHERE legacy_tokens_revoked_at IS NOT NULL"
+        )
+        .fetch_all(pool)
+        .await?))
+    }
+
     /// Ids of users whose tokens must be refused: disabled ones and deleted ones.
     pub async fn blocked_user_ids(&self) -> Result<Vec<i64>, StoreError> {
         Ok(on_pool!(self, pool => sqlx::query_scalar(

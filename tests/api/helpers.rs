@@ -259,6 +259,13 @@ impl TestApp {
         .await
     }
 
+    /// `POST /auth/logout?scope=<scope>`.
+    pub async fn logout_scope(&self, token: &str, scope: &str) -> Reply {
+        let path = format!("/auth/logout?scope={scope}");
+        self.send(self.client.post(self.url(&path)).bearer_auth(token))
+            .await
+    }
+
     pub async fn auth_user(&self, token: &str) -> Reply {
         self.send(self.client.get(self.url("/auth/user")).bearer_auth(token))
             .await

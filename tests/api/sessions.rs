@@ -148,15 +148,6 @@ async fn listed_ids(app: &TestApp, token: &str) -> Vec<String> {
 }
 
 /// `POST /auth/logout?scope=…` (`None`: no query).
-async fn logout_scope(app: &TestApp, token: &str, scope: Option<&str>) -> Reply {
-    let path = match scope {
-        Some(scope) => format!("/auth/logout?scope={scope}"),
-        None => "/auth/logout".to_owned(),
-    };
-    app.send(app.client.post(app.url(&path)).bearer_auth(token))
-        .await
-}
-
 async fn auth_login_returns_a_refresh_token_and_expires_in(app: TestApp) {
     app.signup_user("ada@example.com", PASSWORD, "Ada").await;
 

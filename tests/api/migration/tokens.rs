@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 
 use super::*;
 
-backend_tests!(legacy_tokens_follow_the_user_record);
+backend_tests!(
+    legacy_tokens_follow_the_user_record,
+    logout_everywhere_refuses_the_users_legacy_tokens,
+);
 
 fn seed_token(app: &TestApp, username: &str, admin: bool, exp: i64) -> String {
     let claims = json!({"username": username, "exp": exp, "iat": app.now() - 60, "admin": admin});
@@ -150,4 +153,42 @@ async fn legacy_tokens_follow_the_user_record(mut app: TestApp) {
         "Signature is expired. Please log in again to refresh",
     )
     .await;
+}
+
+async fn logout_everywhere_refuses_the_users_legacy_tokens(mut app: TestApp) {
+    // Arrange: two of Ada's old tokens (one without `iat`), one of Grace's, and Ada's own.
+    app.signup_user("ada@example.com", PASSWORD, "Ada").await;
+    app.signup_user("grace@example.com", PASSWORD, "Grace")
+        .await;
+    app.restart_with("ACCEPT_LEGACY_TOKENS", "true").await;
+    let day = app.now() + 86_400;
+    let old = seed_token(&app, "ada@example.com", false, day);
+    let no_iat = forge_token(
+        &json!({"username": "ada@example.com", "exp": day}),
+        &app.secret,
+    );
+    let graces = seed_token(&app, "grace@example.com", false, day);
+    for token in [&old, &no_iat, &graces] {
+        app.validate_token(token).await.assert_status(200);
+    }
+    let own = log_in_both_ways(&app, "ada@example.com", PASSWORD).await;
+
+    // Act
+    let reply = app.logout_scope(&own, "all").await;
+
+    // Assert: Ada's old tokens are refused, durably; Grace's and later ones are not.
+    reply.assert_success(200, "Logout Successful");
+    let blocked = "JWT token is blocked. Please login again";
+    assert_refused(&app, &old, blocked).await;
+    assert_refused(&app, &no_iat, blocked).await;
+    app.validate_token(&graces).await.assert_status(200);
+    app.clock.advance(1);
+    let issued_later = forge_token(
+        &json!({"username": "ada@example.com", "exp": day, "iat": app.now()}),
+        &app.secret,
+    );
+    app.validate_token(&issued_later).await.assert_status(200);
+    app.restart().await;
+    assert_refused(&app, &old, blocked).await;
+    app.validate_token(&issued_later).await.assert_status(200);
 }

@@ -35,7 +35,7 @@ async fn logout_with_scope_current_ends_only_the_current_session(app: TestApp) {
     let current = signup(&app, "ada@example.com").await;
     let other_device = login(&app, "ada@example.com").await;
 
-    let reply = logout_scope(&app, &current.access, Some("current")).await;
+    let reply = app.logout_scope(&current.access, "current").await;
 
     reply.assert_success(200, LOGGED_OUT);
     assert_session_ended(&app, &current.access).await;
@@ -52,7 +52,7 @@ async fn logout_all_ends_every_session_of_the_caller_only(app: TestApp) {
     let other_user = signup(&app, "grace@example.com").await;
     let other_user_second = login(&app, "grace@example.com").await;
 
-    let reply = logout_scope(&app, &caller.access, Some("all")).await;
+    let reply = app.logout_scope(&caller.access, "all").await;
 
     reply.assert_success(200, LOGGED_OUT);
     for token in [
@@ -83,7 +83,7 @@ async fn logout_with_an_unknown_scope_is_400_and_ends_nothing(app: TestApp) {
     let other_device = login(&app, "ada@example.com").await;
 
     for scope in ["bogus", "everything"] {
-        let reply = logout_scope(&app, &caller.access, Some(scope)).await;
+        let reply = app.logout_scope(&caller.access, scope).await;
 
         reply.assert_status(400);
         reply.assert_client_error_json();
@@ -101,7 +101,7 @@ async fn logouts_survive_a_restart(mut app: TestApp) {
     app.logout(&logged_out.access)
         .await
         .assert_success(200, LOGGED_OUT);
-    logout_scope(&app, &grace.access, Some("all"))
+    app.logout_scope(&grace.access, "all")
         .await
         .assert_success(200, LOGGED_OUT);
 
@@ -133,7 +133,7 @@ async fn logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway(app: 
     app.validate_token(&capped.access).await.assert_status(200);
     let fresh = login(&app, "ada@example.com").await;
 
-    let reply = logout_scope(&app, &fresh.access, Some("all")).await;
+    let reply = app.logout_scope(&fresh.access, "all").await;
 
     reply.assert_success(200, LOGGED_OUT);
     assert_session_ended(&app, &fresh.access).await;
