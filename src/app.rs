@@ -58,11 +58,14 @@ impl App {
             config.issuer.clone(),
             config.access_token_ttl.as_secs() as i64,
         ));
-        let (queue, patience) = (config.hash_queue_capacity, config.hash_queue_wait);
+        let (workers, queue, patience) = (
+            config.hash_workers,
+            config.hash_queue_capacity,
+            config.hash_queue_wait,
+        );
         // Building the hasher computes one real hash: keep it off the async runtime too.
         let hasher = tokio::task::spawn_blocking(move || {
-            PasswordHasher::new(PasswordHasher::default_workers(), queue)
-                .map(|hasher| hasher.with_patience(patience))
+            PasswordHasher::new(workers, queue).map(|hasher| hasher.with_patience(patience))
         })
         .await??;
 

@@ -204,7 +204,7 @@ async fn import_command(args: ImportArgs, config: &Config) -> anyhow::Result<()>
         .await
         .with_context(|| format!("cannot read {}", source.description()))?;
     let store = open_store(&config.database_url).await?;
-    let workers = PasswordHasher::default_workers();
+    let workers = config.hash_workers;
     let hasher =
         tokio::task::spawn_blocking(move || PasswordHasher::new(workers, workers * 2)).await??;
     let mut progress = Progress::new(std::io::stderr().is_terminal());

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::auth::legacy_hash::Pbkdf2HexSettings;
+use crate::auth::password::PasswordHasher;
 use crate::legacy::ident::{Ident, IdentError, TableName};
 use crate::legacy::{parse_format, LegacySettings, LegacyTable};
 use crate::store::redact_url;
@@ -52,6 +53,8 @@ pub struct Config {
     pub refresh_reuse_grace: Duration,
     /// How often each process re-reads revocations and disabled users written by others.
     pub revocation_sync_interval: Duration,
+    /// Threads that hash passwords (`HASH_WORKERS`; by default one per core but one).
+    pub hash_workers: usize,
     /// Password hashes waiting for a worker beyond this many are refused with 503.
     pub hash_queue_capacity: usize,
     /// How long a login waits for a place in a full hashing queue before it gets 503.
@@ -143,6 +146,7 @@ impl Config {
                 "REVOCATION_SYNC_INTERVAL_MS",
                 5000,
             )?),
+            hash_workers: hash_workers(&get)?,
             hash_queue_capacity: parse(&get, "HASH_QUEUE_CAPACITY", Some(256), "a number")?,
             hash_queue_wait: Duration::from_millis(parse(
                 &get,
@@ -331,6 +335,21 @@ fn parse<T: std::str::FromStr>(
     }
 }
 
+/// Each worker keeps a 19 MiB argon2 work area for its whole life, so the count is bounded.
+const MAX_HASH_WORKERS: u64 = 256;
+
+fn hash_workers(get: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    let default = PasswordHasher::default_workers() as u64;
+    match parse_positive(get, "HASH_WORKERS", default)? {
+        n if n <= MAX_HASH_WORKERS => Ok(n as usize),
+        n => Err(ConfigError::Invalid {
+            name: "HASH_WORKERS",
+            value: n.to_string(),
+            reason: "a whole number from 1 to 256",
+        }),
+    }
+}
+
 fn parse_positive(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
@@ -389,6 +408,16 @@ mod tests {
         assert!(c.jwt_secret.is_none());
         assert_eq!(c.hash_queue_capacity, 256);
         assert_eq!(c.hash_queue_wait, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn hash_workers_default_to_one_per_core_but_one_and_may_be_set() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(config(&[]).unwrap().hash_workers, (cores - 1).max(1));
+        assert_eq!(config(&[("HASH_WORKERS", "3")]).unwrap().hash_workers, 3);
+        for refused in ["0", "257", "two", "-1"] {
+            assert!(config(&[("HASH_WORKERS", refused)]).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! argon2id password hashing on a fixed pool of dedicated threads, off the async runtime.
 //!
-//! - `workers` threads hash, one per core. Each owns one argon2 work area (19 MiB with the OWASP
+//! - `workers` threads hash (by default one per core but one: [`PasswordHasher::default_workers`]).
+//!   Each owns one argon2 work area (19 MiB with the OWASP
 //!   parameters), allocated at its first job and reused for every hash after. Memory is therefore
 //!   workers × 19 MiB however hard the service is pushed: no per-hash allocation, and no extra
 //!   malloc arenas from a growing blocking-thread pool.
@@ -106,9 +107,13 @@ impl PasswordHasher {
         })
     }
 
-    /// One worker per available core.
+    /// One worker per available core but one, and at least one. The core left over serves
+    /// requests: with every core hashing, `/validate` waits behind argon2 for the CPU (at nice
+    /// 19, still up to a scheduler tick) and shares its caches. On 2 cores that was a paced
+    /// p99 of 1.5 to 3.3 ms beside two hashing threads, against 0.4 ms beside one
+    /// (`bench/RESULTS.md`). `HASH_WORKERS` overrides it.
     pub fn default_workers() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     }
 
     /// Lets a job wait up to `patience` for a place when the queue is full, instead of being

@@ -8,7 +8,7 @@ backend_tests!(
     logins_that_run_out_of_patience_get_503_json_with_retry_after,
 );
 
-/// How many logins the bursts send at once: far more than the workers (one per core) plus the
+/// How many logins the bursts send at once: far more than the workers (one per core but one) plus the
 /// one waiting place the tests configure.
 const BURST: usize = 12;
 
