@@ -196,7 +196,7 @@ pub async fn login(
     .await?
     {
         LoginOutcome::Success(user) => {
-            let session = start_session(&state, &user, &client, true).await?;
+            let session = Box::pin(start_session(&state, &user, &client, true)).await?;
             Ok(Json(TokenMessage::new("User login successful.", session)))
         }
         LoginOutcome::InvalidCredentials => {

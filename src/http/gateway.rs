@@ -72,6 +72,8 @@ pub async fn login(
                 "Missing credentials",
             ));
         };
+        // Not kept while the login waits for a hasher: a storm holds a thousand such waits.
+        drop(request);
         let outcome = check_credentials(
             &state.store,
             &state.hasher,
@@ -84,7 +86,7 @@ pub async fn login(
         return Ok(match outcome {
             LoginOutcome::Success(user) => {
                 // The text body has no room for a refresh token: a session without one.
-                let session = start_session(&state, &user, &client, false).await?;
+                let session = Box::pin(start_session(&state, &user, &client, false)).await?;
                 (
                     [(CONTENT_TYPE, "text/plain; charset=utf-8")],
                     session.access_token,
@@ -98,7 +100,7 @@ pub async fn login(
         });
     }
 
-    let JsonObject(body) = JsonObject::from_request(request, &state).await?;
+    let JsonObject(body) = Box::pin(JsonObject::from_request(request, &state)).await?;
     let login = match (field(&body, "username"), field(&body, "email")) {
         (Field::Text(name), _) => LoginName::UsernameOrEmail(name),
         (_, Field::Text(email)) => LoginName::Email(email),
@@ -127,7 +129,7 @@ pub async fn login(
     .await?
     {
         LoginOutcome::Success(user) => {
-            let session = start_session(&state, &user, &client, true).await?;
+            let session = Box::pin(start_session(&state, &user, &client, true)).await?;
             Ok(Json(TokenResponse {
                 token: session.access_token,
                 refresh_token: session.refresh_token.unwrap_or_default(),
