@@ -42,53 +42,42 @@ pub async fn check_credentials(
     hasher.wait_for_room().await?;
     // Boxed: a storm holds a thousand logins waiting above, so while they wait they should
     // hold no room for the lookup's and the verify's futures (about 1 KB).
-    Box::pin(look_up_and_verify(
-        store, hasher, name, password, now, legacy,
-    ))
-    .await
-}
-
-async fn look_up_and_verify(
-    store: &Store,
-    hasher: &PasswordHasher,
-    name: LoginName<'_>,
-    password: String,
-    now: i64,
-    legacy: Option<&LazyMigration>,
-) -> Result<LoginOutcome, AppError> {
-    let user = match name {
-        LoginName::Email(email) => {
-            store
-                .find_user_by_email(&email.trim().to_lowercase())
-                .await?
-        }
-        LoginName::UsernameOrEmail(login) => store.find_user_by_login(login).await?,
-    };
-    // Unknown here: perhaps in the legacy table (lazy migration). A miss stays `None`, so the
-    // dummy-hash verify below still runs; a migrated user is verified like any other.
-    let user = match (user, legacy) {
-        // Boxed: the lazy migration's future is about 4 KB, and only the logins that reach it
-        // should pay for it.
-        (None, Some(_)) => {
-            Box::pin(migrate_on_login(
-                legacy, store, hasher, name, &password, now,
-            ))
-            .await?
-        }
-        (found, _) => found,
-    };
-    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let verification = hasher.verify(password.clone(), stored_hash).await?;
-    Ok(match user {
-        Some(user) if verification.matches && user.disabled => LoginOutcome::Disabled,
-        Some(mut user) if verification.matches => {
-            if verification.needs_rehash {
-                upgrade_hash(store, hasher, &mut user, password, now).await;
+    Box::pin(async move {
+        let user = match name {
+            LoginName::Email(email) => {
+                store
+                    .find_user_by_email(&email.trim().to_lowercase())
+                    .await?
             }
-            LoginOutcome::Success(user)
-        }
-        _ => LoginOutcome::InvalidCredentials,
+            LoginName::UsernameOrEmail(login) => store.find_user_by_login(login).await?,
+        };
+        // Unknown here: perhaps in the legacy table (lazy migration). A miss stays `None`, so the
+        // dummy-hash verify below still runs; a migrated user is verified like any other.
+        let user = match (user, legacy) {
+            // Boxed: the lazy migration's future is about 4 KB, and only the logins that reach it
+            // should pay for it.
+            (None, Some(_)) => {
+                Box::pin(migrate_on_login(
+                    legacy, store, hasher, name, &password, now,
+                ))
+                .await?
+            }
+            (found, _) => found,
+        };
+        let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+        let verification = hasher.verify(password.clone(), stored_hash).await?;
+        Ok(match user {
+            Some(user) if verification.matches && user.disabled => LoginOutcome::Disabled,
+            Some(mut user) if verification.matches => {
+                if verification.needs_rehash {
+                    upgrade_hash(store, hasher, &mut user, password, now).await;
+                }
+                LoginOutcome::Success(user)
+            }
+            _ => LoginOutcome::InvalidCredentials,
+        })
     })
+    .await
 }
 
 /// Replaces the user's stored hash by a fresh argon2id one of `password`. Failures are logged

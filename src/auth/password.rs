@@ -1,10 +1,10 @@
 //! argon2id password hashing on a fixed pool of dedicated threads, off the async runtime.
 //!
-//! - `workers` threads hash (by default one per core but one: [`PasswordHasher::default_workers`]).
-//!   Each owns one argon2 work area (19 MiB with the OWASP
-//!   parameters), allocated at its first job and reused for every hash after. Memory is therefore
-//!   workers × 19 MiB however hard the service is pushed: no per-hash allocation, and no extra
-//!   malloc arenas from a growing blocking-thread pool.
+//! - `workers` threads hash, by default one per core but one
+//!   ([`PasswordHasher::default_workers`]). Each owns one argon2 work area (19 MiB with the
+//!   OWASP parameters), allocated at its first job and reused for every hash after. Memory is
+//!   therefore workers × 19 MiB however hard the service is pushed: no per-hash allocation, and
+//!   no extra malloc arenas from a growing blocking-thread pool.
 //! - The threads run at the lowest CPU priority (nice 19). They still get every idle cycle, so an
 //!   unloaded service hashes at full speed, but request handling (`/validate` above all) always
 //!   preempts them: a login storm cannot take latency from everything else. (Not `SCHED_IDLE`:
@@ -108,9 +108,9 @@ impl PasswordHasher {
     }
 
     /// One worker per available core but one, and at least one. The core left over serves
-    /// requests: with every core hashing, `/validate` waits behind argon2 for the CPU (at nice
-    /// 19, still up to a scheduler tick) and shares its caches. On 2 cores that was a paced
-    /// p99 of 1.5 to 3.3 ms beside two hashing threads, against 0.4 ms beside one
+    /// requests: with every core hashing, a request waits for the scheduler to preempt argon2
+    /// (nice 19 or not) and finds the caches full of its 19 MiB. On 2 cores that was a paced
+    /// `/validate` p99 of 1.5 to 3.3 ms beside two hashing threads, against 0.4 ms beside one
     /// (`bench/RESULTS.md`). `HASH_WORKERS` overrides it.
     pub fn default_workers() -> usize {
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
