@@ -8,39 +8,31 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use crate::accounts::{Accounts, ReservedEmails};
+use crate::auth::access::{Authenticator, ForeignTokens};
+use crate::auth::keys::KeySet;
+use crate::auth::login::{LoginService, UserFallback};
 use crate::auth::password::PasswordHasher;
+use crate::auth::refresh_token::RefreshTokens;
 use crate::auth::revocation::RevocationList;
 use crate::auth::revocation_sync::{follow_notifications, poll_database};
-use crate::auth::secret::random_token;
-use crate::auth::session::{RefreshTokens, SessionPolicy};
-use crate::auth::token::TokenKeys;
+use crate::auth::session::{SessionPolicy, SessionService};
+use crate::auth::token::AccessTokens;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Secret};
-use crate::http;
+use crate::config::Config;
+use crate::db_url::redact_url;
+use crate::http::{self, AppState};
 use crate::legacy::lazy::LazyMigration;
-use crate::legacy::tokens::LegacyTokenUsers;
-use crate::store::{redact_url, Store};
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub hasher: PasswordHasher,
-    pub tokens: Arc<TokenKeys>,
-    pub revocations: Arc<RevocationList>,
-    pub refresh: Arc<RefreshTokens>,
-    pub sessions: SessionPolicy,
-    pub clock: Arc<dyn Clock>,
-    /// Lazy migration from a seed service's table, when `LEGACY_DATABASE_URL` is set.
-    pub legacy: Option<Arc<LazyMigration>>,
-    /// Present when `ACCEPT_LEGACY_TOKENS=true`: the old service's tokens are accepted.
-    pub legacy_tokens: Option<Arc<LegacyTokenUsers>>,
-}
+use crate::legacy::tokens::LegacyTokens;
+use crate::secrets::{random_token, Secret};
+use crate::store::Store;
 
 /// A bound, ready-to-serve Gatehouse.
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    /// Kept in step with the database by the background tasks `run_until` starts.
+    revocations: Arc<RevocationList>,
     config: Config,
 }
 
@@ -53,8 +45,9 @@ impl App {
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let store = open_store(&config.database_url).await?;
         let secret = signing_secret(&config, &store).await?;
-        let tokens = Arc::new(TokenKeys::new(
-            &secret,
+        let keys = Arc::new(KeySet::hs256(&secret));
+        let tokens = Arc::new(AccessTokens::new(
+            keys.clone(),
             config.issuer.clone(),
             config.access_token_ttl.as_secs() as i64,
         ));
@@ -69,34 +62,57 @@ impl App {
         })
         .await??;
 
-        let refresh = Arc::new(RefreshTokens::new(&secret));
         let revocations = Arc::new(RevocationList::new(tokens.ttl_secs()));
         revocations
             .sync(&store, clock.now())
             .await
             .context("loading revoked tokens and disabled users")?;
 
-        let legacy = legacy_migration(&config)?;
+        let legacy = legacy_migration(&config, &store, &hasher)?;
+        let legacy_tokens: Option<Arc<dyn ForeignTokens>> =
+            config.accept_legacy_tokens.then(|| {
+                Arc::new(LegacyTokens::new(
+                    keys.clone(),
+                    store.clone(),
+                    revocations.clone(),
+                )) as _
+            });
+        let sessions = Arc::new(SessionService::new(
+            store.clone(),
+            tokens.clone(),
+            RefreshTokens::new(&secret),
+            revocations.clone(),
+            session_policy(&config),
+            clock.clone(),
+        ));
+        let fallback = legacy.clone().map(|l| l as Arc<dyn UserFallback>);
+        let login = LoginService::new(
+            store.clone(),
+            hasher.clone(),
+            sessions.clone(),
+            fallback,
+            clock.clone(),
+        );
+        let reserved = legacy.map(|l| l as Arc<dyn ReservedEmails>);
+        let accounts = Accounts::new(store.clone(), hasher, reserved, clock.clone());
+        let access = Authenticator::new(tokens, revocations.clone(), clock.clone(), legacy_tokens);
+
         let address = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("binding {address}"))?;
         let state = AppState {
             store,
-            hasher,
-            tokens,
-            revocations,
-            refresh,
-            sessions: SessionPolicy::from_config(&config),
             clock,
-            legacy,
-            legacy_tokens: config
-                .accept_legacy_tokens
-                .then(|| Arc::new(LegacyTokenUsers::default())),
+            access: Arc::new(access),
+            login: Arc::new(login),
+            sessions,
+            accounts: Arc::new(accounts),
         };
         Ok(Self {
             listener,
             state,
+            revocations,
             config,
         })
     }
@@ -120,17 +136,18 @@ impl App {
         let Self {
             listener,
             state,
+            revocations,
             config,
         } = self;
         let poller = tokio::spawn(poll_database(
-            state.revocations.clone(),
+            revocations.clone(),
             state.store.clone(),
             state.clock.clone(),
             config.revocation_sync_interval,
-            state.tokens.ttl_secs(),
+            config.access_token_ttl.as_secs() as i64,
         ));
         let notifications = tokio::spawn(follow_notifications(
-            state.revocations.clone(),
+            revocations,
             state.store.clone(),
             state.clock.clone(),
         ));
@@ -158,14 +175,29 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Lifetimes of sessions and refresh tokens, from the settings.
+fn session_policy(config: &Config) -> SessionPolicy {
+    SessionPolicy {
+        refresh_ttl: config.refresh_token_ttl.as_secs() as i64,
+        refresh_max_ttl: config.refresh_token_max_ttl.as_secs() as i64,
+        reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
+    }
+}
+
 /// The legacy table for lazy migration, if configured. Nothing connects yet: a background
 /// check only warns if the table cannot be read, so a legacy database that is down delays no
 /// start-up (logins that need it answer 503 until it is back).
-fn legacy_migration(config: &Config) -> anyhow::Result<Option<Arc<LazyMigration>>> {
+fn legacy_migration(
+    config: &Config,
+    store: &Store,
+    hasher: &PasswordHasher,
+) -> anyhow::Result<Option<Arc<LazyMigration>>> {
     let Some(settings) = &config.legacy else {
         return Ok(None);
     };
-    let legacy = Arc::new(LazyMigration::new(settings.clone()).context("LEGACY_DATABASE_URL")?);
+    let legacy = LazyMigration::new(settings.clone(), store.clone(), hasher.clone())
+        .context("LEGACY_DATABASE_URL")?;
+    let legacy = Arc::new(legacy);
     tracing::info!(
         source = legacy.description(),
         "lazy migration from the legacy table is on"

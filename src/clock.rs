@@ -3,6 +3,9 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Tolerated clock difference between Gatehouse and whoever checks its tokens (30 s at most).
+pub const CLOCK_SKEW_LEEWAY_SECS: i64 = 30;
+
 /// Seconds since the Unix epoch, the unit of every JWT time claim and stored timestamp.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> i64;

@@ -6,26 +6,68 @@
 //! alone.
 //!
 //! # Layout
-//! - [`app`]: start-up and shutdown (`App::build`, `App::run_until`) and the shared `AppState`.
+//! Layers, each importing only those below it (`../shared/tools/layers` checks this):
+//!
+//! ```text
+//! wiring   cli, app, config        start-up, the command line, settings parsed once
+//!   ↓
+//! http     routes, extractors,     the route table, AppError (the one place domain errors
+//!          AppError, OpenAPI       become statuses), AppState
+//!   ↓
+//! domain   legacy → accounts → auth    moving users over; creating and disabling users;
+//!                                      passwords, logins, sessions, tokens, revocation
+//!   ↓
+//! store    all SQL on Gatehouse's tables; `store::dialect`: what differs between backends
+//!   ↓
+//! leaves   clock, secrets, db_url, validation, time_format   (import nothing of the crate)
+//! ```
+//!
+//! Where a lower layer needs something only an upper one has, it declares a trait the upper
+//! one implements: `auth::login::UserFallback` and `accounts::ReservedEmails` (lazy migration,
+//! in `legacy::lazy`), `auth::access::ForeignTokens` (the old service's tokens, in
+//! `legacy::tokens`).
+//!
 //! - [`cli`]: the command line (`serve`, `migrate`, `user …`, `import`); `main.rs` only calls it.
+//! - [`app`]: `App::build` wires the services together and binds; `App::run_until` serves.
 //! - [`config`]: typed settings parsed once from the environment, with the seeds' names.
-//! - [`http`]: one router per API surface, merged under one middleware stack, and extractors.
-//! - [`auth`]: passwords (argon2id off the runtime), tokens (HS256 JWT), the revocation list.
+//! - [`http`]: the route table ([`http::routes`]), handlers, extractors, `AppError`, OpenAPI.
 //! - [`legacy`]: migrating from a seed service: `import`, lazy migration at login, old tokens.
-//! - [`store`]: every SQL statement, per backend where dialects differ; migrations in `migrations/`.
-//! - [`error`]: `AppError`, the one error type handlers return, and its HTTP mapping.
-//! - [`validation`]: what an email, password, name or username may be.
-//! - [`clock`]: time as a dependency, so expiry is testable.
+//! - [`accounts`]: the one place users are created, disabled, enabled and deleted.
+//! - [`auth`]: passwords (argon2id off the runtime), the login service, sessions, keys and
+//!   tokens, the in-memory revocation list.
+//! - [`store`]: every SQL statement on Gatehouse's tables; migrations in `migrations/`.
+//! - Leaves: [`clock`] (time as a dependency), [`secrets`] (`Secret`, randomness, constant-time
+//!   comparison), [`db_url`] (database URLs), [`validation`] (what an email, password, name or
+//!   username may be), [`time_format`] (Flask's dates, RFC 3339).
+//!
+//! # Glossary: the seed services
+//! The code names the five Flask services whose clients Gatehouse serves unchanged (their
+//! documents are in `../shared/seeds/`):
+//! - **seed 000**: the gateway pattern. `POST /login` with HTTP Basic returns the token as
+//!   text, `POST /validate` returns its claims (`username` is the email, `admin`); PostgreSQL
+//!   configured by `DATABASE_HOST`/`DATABASE_NAME`/…; clients may send a bare token.
+//! - **seed 001**: the same gateway contract, deployed as a container on Kubernetes; other
+//!   services verify its HS256 tokens with the shared `JWT_SECRET_KEY`; `DATABASE_URI`.
+//! - **seed 002**: the `/auth/signup|login|logout|user` JSON API (`{"status", "message",
+//!   "jwt_token"}`), `/auth/ping`, seed 002's token error messages word for word.
+//! - **seed 003**: a JSON `/login` by `username` or email, `/profile`, `/health`, `/test-db`;
+//!   passwords as hex PBKDF2 with a fixed salt.
+//! - **seed 004**: the gateway contract on MySQL (`MYSQL_HOST`/`MYSQL_DB`/…), several replicas
+//!   behind an API gateway.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod error;
+pub mod db_url;
 pub mod http;
 pub mod legacy;
+pub mod secrets;
 pub mod store;
+pub mod time_format;
 pub mod validation;
 
-pub use app::{App, AppState};
+pub use app::App;
+pub use http::AppState;

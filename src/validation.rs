@@ -6,8 +6,15 @@ pub const MAX_NAME_CHARS: usize = 200;
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 
-/// Trims and lower-cases an email, and checks it has the shape `local@domain.tld`.
-/// Lengths count characters of the email as given (lower-casing may lengthen a few).
+/// The form every email is stored and looked up in: trimmed and lower-cased. The one place
+/// emails are normalised; [`normalise_email`] also checks the shape.
+pub fn email_key(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// Trims and lower-cases an email (`email_key`), and checks it has the shape
+/// `local@domain.tld`. Lengths count characters of the email as given (lower-casing may
+/// lengthen a few).
 pub fn normalise_email(raw: &str) -> Result<String, &'static str> {
     let trimmed = raw.trim();
     let valid = trimmed.chars().count() <= MAX_EMAIL_CHARS
@@ -23,7 +30,7 @@ pub fn normalise_email(raw: &str) -> Result<String, &'static str> {
             None => false,
         };
     if valid {
-        Ok(trimmed.to_lowercase())
+        Ok(email_key(trimmed))
     } else {
         Err("Invalid email address: expected the form name@example.com")
     }

@@ -6,9 +6,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use gatehouse::auth::token::TokenKeys;
-use gatehouse::config::Secret;
+use std::sync::Arc;
+
+use gatehouse::auth::keys::KeySet;
+use gatehouse::auth::token::AccessTokens;
 use gatehouse::http::extract::{basic_credentials, bearer_token};
+use gatehouse::secrets::Secret;
 use gatehouse::store::User;
 use gatehouse::validation::normalise_email;
 use proptest::prelude::*;
@@ -20,8 +23,9 @@ fn headers_with(value: &[u8]) -> Option<HeaderMap> {
     Some(headers)
 }
 
-fn keys() -> TokenKeys {
-    TokenKeys::new(&Secret::new("f".repeat(32)), "gatehouse".into(), 3600)
+fn keys() -> AccessTokens {
+    let keys = Arc::new(KeySet::hs256(&Secret::new("f".repeat(32))));
+    AccessTokens::new(keys, "gatehouse".into(), 3600)
 }
 
 fn user() -> User {

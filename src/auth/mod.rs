@@ -1,13 +1,17 @@
-//! Credentials and tokens: password hashing, JWT issue/verify, and the in-memory revocation list.
+//! Credentials and tokens: who may sign in (passwords, the login service, sessions), what a
+//! token proves (keys, access tokens, the in-memory revocation list).
+//!
+//! `auth` imports only `store` and the leaves. Where it needs something only an upper layer
+//! has, it declares a trait that layer implements: `login::UserFallback` (lazy migration from
+//! the old service's table) and `access::ForeignTokens` (the old service's tokens).
 
+pub mod access;
+pub mod keys;
 pub mod legacy_hash;
 pub mod login;
 pub mod password;
+pub mod refresh_token;
 pub mod revocation;
 pub mod revocation_sync;
-pub mod secret;
 pub mod session;
 pub mod token;
-
-/// Tolerated clock difference between Gatehouse and whoever checks its tokens (30 s at most).
-pub const CLOCK_SKEW_LEEWAY_SECS: i64 = 30;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::CLOCK_SKEW_LEEWAY_SECS;
+use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
 use crate::store::{Store, StoreError};
 
 /// Revocations newer than the last sync by this margin are read again, so a transaction that

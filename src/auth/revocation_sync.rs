@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::revocation::{RevocationEvent, RevocationList};
-use super::CLOCK_SKEW_LEEWAY_SECS;
 use crate::clock::Clock;
+use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
 use crate::store::Store;
 
 /// Deleted-user tombstones outlive any token issued before the deletion by this much.

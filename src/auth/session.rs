@@ -1,70 +1,39 @@
-//! Sessions: one per login, renewed with rotating refresh tokens.
+//! Sessions: one per login, renewed with rotating refresh tokens, listed and ended by their
+//! user. `SessionService` is the one place sessions start, refresh and end.
 //!
-//! A refresh token is 256 random bits, shown once and stored only as its SHA-256. Its successor
-//! is not random but `HMAC(key, token)`: presenting an already-rotated token again within the
-//! grace window can then be answered with the very same successor (two tabs refreshing at once)
-//! without the service ever storing a usable token. After the window it is theft, and the whole
-//! session ends.
+//! Presenting an already-rotated refresh token within the grace window gets the same successor
+//! (see `refresh_token`); after the window it is theft, and the whole session ends.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::{digest, hmac};
+use std::sync::Arc;
 
-use super::revocation::RevocationEvent;
+use super::refresh_token::{hash_refresh_token, RefreshTokens};
+use super::revocation::{RevocationEvent, RevocationList};
 use super::revocation_sync::publish;
-use super::secret::random_token;
-use crate::app::AppState;
-use crate::config::{Config, Secret};
-use crate::error::AppError;
-use crate::store::{Session, User};
+use super::token::{AccessTokens, Claims};
+use crate::clock::{Clock, CLOCK_SKEW_LEEWAY_SECS};
+use crate::secrets::random_token;
+use crate::store::{Session, Store, StoreError, User};
 
 /// User agents longer than this are cut when stored.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
+/// Lifetimes of sessions and refresh tokens, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
+    /// A refresh token's life; each refresh slides it forward, up to `refresh_max_ttl`.
     pub refresh_ttl: i64,
     pub refresh_max_ttl: i64,
+    /// An already-rotated refresh token presented again within this window gets the same
+    /// successor (two tabs refreshing at once); later, it ends the whole session.
     pub reuse_grace: i64,
 }
 
-impl SessionPolicy {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            refresh_ttl: config.refresh_token_ttl.as_secs() as i64,
-            refresh_max_ttl: config.refresh_token_max_ttl.as_secs() as i64,
-            reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
-        }
-    }
-}
-
-pub struct RefreshTokens {
-    successor_key: hmac::Key,
-}
-
-impl RefreshTokens {
-    /// The successor key is derived from the signing secret, so replicas agree on it.
-    pub fn new(secret: &Secret) -> Self {
-        let root = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
-        let derived = hmac::sign(&root, b"gatehouse refresh-token successor v1");
-        Self {
-            successor_key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
-        }
-    }
-
-    pub fn successor(&self, token: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac::sign(&self.successor_key, token.as_bytes()))
-    }
-}
-
-/// What is stored for a refresh token: its SHA-256, hex. (It is 256 random bits, so a fast hash
-/// loses nothing; the lookup is by this value.)
-pub fn hash_refresh_token(token: &str) -> String {
-    digest::digest(&digest::SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing the access token failed: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
 }
 
 /// Where a login came from, kept with its session.
@@ -94,56 +63,6 @@ pub struct IssuedSession {
     pub expires_in: i64,
 }
 
-/// Starts a session for `user` and signs its first access token. `with_refresh`: whether the
-/// client can receive a refresh token (a Basic login's text body cannot); without one the
-/// session lasts as long as its access token.
-pub async fn start_session(
-    state: &AppState,
-    user: &User,
-    client: &ClientInfo,
-    with_refresh: bool,
-) -> Result<IssuedSession, AppError> {
-    let now = state.clock.now();
-    let policy = state.sessions;
-    let access_ttl = state.tokens.ttl_secs();
-    let refresh_token = with_refresh.then(|| random_token(32));
-    let lifetime = if with_refresh {
-        policy.refresh_ttl.min(policy.refresh_max_ttl)
-    } else {
-        access_ttl
-    };
-    let session = Session {
-        id: random_token(16),
-        user_id: user.id,
-        created_at: now,
-        last_used_at: now,
-        expires_at: now + lifetime,
-        absolute_expires_at: now
-            + if with_refresh {
-                policy.refresh_max_ttl
-            } else {
-                access_ttl
-            },
-        user_agent: client.user_agent.clone(),
-        client_ip: client.ip.clone(),
-        revoked_at: None,
-    };
-    let refresh_hash = refresh_token.as_deref().map(hash_refresh_token);
-    state
-        .store
-        .insert_session(&session, refresh_hash.as_deref())
-        .await?;
-    let (access_token, claims) = state
-        .tokens
-        .issue(user, &session.id, now, session.expires_at)?;
-    Ok(IssuedSession {
-        session_id: session.id,
-        access_token,
-        refresh_token,
-        expires_in: claims.exp - now,
-    })
-}
-
 pub enum RefreshOutcome {
     Renewed(IssuedSession),
     /// Unknown, expired or ended: nothing to renew.
@@ -152,136 +71,260 @@ pub enum RefreshOutcome {
     ReuseDetected,
 }
 
-/// Exchanges a refresh token for a new access token and a new refresh token.
-pub async fn refresh_session(
-    state: &AppState,
-    presented: &str,
-) -> Result<RefreshOutcome, AppError> {
-    let store = &state.store;
-    let presented_hash = hash_refresh_token(presented);
-    // Two passes at most: the second follows a concurrent refresh that won the rotation race.
-    for _ in 0..2 {
-        let Some(row) = store.find_refresh_token(&presented_hash).await? else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        let now = state.clock.now();
-        let Some(session) = store
-            .find_session(&row.session_id)
-            .await?
-            .filter(|s| s.is_active(now))
-        else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        let Some(user) = store
-            .find_user_by_id(session.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        else {
-            end_sessions(state, &[session.id]).await?;
-            return Ok(RefreshOutcome::Invalid);
-        };
-        let successor = state.refresh.successor(presented);
-        let successor_hash = hash_refresh_token(&successor);
-        match row.rotated_at {
-            None => {
-                let expiry = (now + state.sessions.refresh_ttl).min(session.absolute_expires_at);
-                if store
-                    .rotate_refresh_token(
-                        &session.id,
-                        &presented_hash,
-                        &successor_hash,
-                        now,
-                        expiry,
-                    )
-                    .await?
-                {
-                    return renewed(state, &user, &session.id, successor, now, expiry);
-                }
-            }
-            Some(rotated_at) if now - rotated_at <= state.sessions.reuse_grace => {
-                let successor_is_current = store
-                    .find_refresh_token(&successor_hash)
-                    .await?
-                    .is_some_and(|next| next.rotated_at.is_none());
-                if successor_is_current {
-                    return renewed(
-                        state,
-                        &user,
-                        &session.id,
-                        successor,
-                        now,
-                        session.expires_at,
-                    );
-                }
-                return reuse_detected(state, session.id).await;
-            }
-            Some(_) => return reuse_detected(state, session.id).await,
+/// How much a logout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The session of the token presented.
+    Current,
+    /// Every session of the user, and every token the old service issued them until now.
+    All,
+}
+
+pub struct SessionService {
+    store: Store,
+    tokens: Arc<AccessTokens>,
+    refresh: RefreshTokens,
+    revocations: Arc<RevocationList>,
+    policy: SessionPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl SessionService {
+    pub fn new(
+        store: Store,
+        tokens: Arc<AccessTokens>,
+        refresh: RefreshTokens,
+        revocations: Arc<RevocationList>,
+        policy: SessionPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            tokens,
+            refresh,
+            revocations,
+            policy,
+            clock,
         }
     }
-    Ok(RefreshOutcome::Invalid)
-}
 
-fn renewed(
-    state: &AppState,
-    user: &User,
-    sid: &str,
-    refresh: String,
-    now: i64,
-    session_expires_at: i64,
-) -> Result<RefreshOutcome, AppError> {
-    let (access_token, claims) = state.tokens.issue(user, sid, now, session_expires_at)?;
-    Ok(RefreshOutcome::Renewed(IssuedSession {
-        session_id: sid.to_owned(),
-        access_token,
-        refresh_token: Some(refresh),
-        expires_in: claims.exp - now,
-    }))
-}
+    /// Starts a session for `user` and signs its first access token. `with_refresh`: whether
+    /// the client can receive a refresh token (a Basic login's text body cannot); without one
+    /// the session lasts as long as its access token.
+    pub async fn start(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        with_refresh: bool,
+    ) -> Result<IssuedSession, SessionError> {
+        let now = self.clock.now();
+        let policy = self.policy;
+        let access_ttl = self.tokens.ttl_secs();
+        let refresh_token = with_refresh.then(|| random_token(32));
+        let (lifetime, absolute) = if with_refresh {
+            (
+                policy.refresh_ttl.min(policy.refresh_max_ttl),
+                policy.refresh_max_ttl,
+            )
+        } else {
+            (access_ttl, access_ttl)
+        };
+        let session = Session {
+            id: random_token(16),
+            user_id: user.id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + lifetime,
+            absolute_expires_at: now + absolute,
+            user_agent: client.user_agent.clone(),
+            client_ip: client.ip.clone(),
+            revoked_at: None,
+        };
+        let refresh_hash = refresh_token.as_deref().map(hash_refresh_token);
+        self.store
+            .insert_session(&session, refresh_hash.as_deref())
+            .await?;
+        let (access_token, claims) =
+            self.tokens
+                .issue(user, &session.id, now, session.expires_at)?;
+        Ok(IssuedSession {
+            session_id: session.id,
+            access_token,
+            refresh_token,
+            expires_in: claims.exp - now,
+        })
+    }
 
-async fn reuse_detected(state: &AppState, session_id: String) -> Result<RefreshOutcome, AppError> {
-    tracing::warn!(session = %session_id, "refresh token reuse detected; ending the session");
-    end_sessions(state, &[session_id]).await?;
-    Ok(RefreshOutcome::ReuseDetected)
-}
+    /// Exchanges a refresh token for a new access token and a new refresh token.
+    pub async fn refresh(&self, presented: &str) -> Result<RefreshOutcome, SessionError> {
+        let store = &self.store;
+        let presented_hash = hash_refresh_token(presented);
+        // Two passes at most: the second follows a concurrent refresh that won the rotation race.
+        for _ in 0..2 {
+            let Some(row) = store.find_refresh_token(&presented_hash).await? else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let now = self.clock.now();
+            let Some(session) = store
+                .find_session(&row.session_id)
+                .await?
+                .filter(|s| s.is_active(now))
+            else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let Some(user) = store
+                .find_user_by_id(session.user_id)
+                .await?
+                .filter(|u| !u.disabled)
+            else {
+                self.end(&[session.id]).await?;
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let successor = self.refresh.successor(presented);
+            let successor_hash = hash_refresh_token(&successor);
+            match row.rotated_at {
+                None => {
+                    let expiry = (now + self.policy.refresh_ttl).min(session.absolute_expires_at);
+                    let rotated = store
+                        .rotate_refresh_token(
+                            &session.id,
+                            &presented_hash,
+                            &successor_hash,
+                            now,
+                            expiry,
+                        )
+                        .await?;
+                    if rotated {
+                        return self.renewed(&user, &session.id, successor, now, expiry);
+                    }
+                }
+                Some(rotated_at) if now - rotated_at <= self.policy.reuse_grace => {
+                    let successor_is_current = store
+                        .find_refresh_token(&successor_hash)
+                        .await?
+                        .is_some_and(|next| next.rotated_at.is_none());
+                    if successor_is_current {
+                        return self.renewed(
+                            &user,
+                            &session.id,
+                            successor,
+                            now,
+                            session.expires_at,
+                        );
+                    }
+                    return self.reuse_detected(session.id).await;
+                }
+                Some(_) => return self.reuse_detected(session.id).await,
+            }
+        }
+        Ok(RefreshOutcome::Invalid)
+    }
 
-/// Ends sessions durably, then tells every replica; their access tokens are refused from then on.
-pub async fn end_sessions(state: &AppState, ids: &[String]) -> Result<usize, AppError> {
-    let now = state.clock.now();
-    let ended = state.store.revoke_sessions(ids, now).await?;
-    for id in &ended {
-        publish(
-            &state.revocations,
-            &state.store,
-            RevocationEvent::Session {
+    fn renewed(
+        &self,
+        user: &User,
+        sid: &str,
+        refresh: String,
+        now: i64,
+        session_expires_at: i64,
+    ) -> Result<RefreshOutcome, SessionError> {
+        let (access_token, claims) = self.tokens.issue(user, sid, now, session_expires_at)?;
+        Ok(RefreshOutcome::Renewed(IssuedSession {
+            session_id: sid.to_owned(),
+            access_token,
+            refresh_token: Some(refresh),
+            expires_in: claims.exp - now,
+        }))
+    }
+
+    async fn reuse_detected(&self, session_id: String) -> Result<RefreshOutcome, SessionError> {
+        tracing::warn!(session = %session_id, "refresh token reuse detected; ending the session");
+        self.end(&[session_id]).await?;
+        Ok(RefreshOutcome::ReuseDetected)
+    }
+
+    /// Ends sessions durably, then tells every replica; their access tokens are refused from
+    /// then on. Returns how many were still active.
+    pub async fn end(&self, ids: &[String]) -> Result<usize, SessionError> {
+        let now = self.clock.now();
+        let ended = self.store.revoke_sessions(ids, now).await?;
+        for id in &ended {
+            let event = RevocationEvent::Session {
                 id: id.clone(),
                 revoked_at: now,
-            },
-        )
-        .await;
-    }
-    Ok(ended.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn successors_are_deterministic_per_secret_and_unguessable_without_it() {
-        let keys = RefreshTokens::new(&Secret::new("k".repeat(32)));
-        let other = RefreshTokens::new(&Secret::new("j".repeat(32)));
-        let token = random_token(32);
-        assert_eq!(keys.successor(&token), keys.successor(&token));
-        assert_ne!(keys.successor(&token), other.successor(&token));
-        assert_ne!(keys.successor(&token), token);
-        assert_eq!(keys.successor(&token).len(), 43, "256 bits, base64url");
+            };
+            publish(&self.revocations, &self.store, event).await;
+        }
+        Ok(ended.len())
     }
 
-    #[test]
-    fn refresh_hash_is_sha256_hex() {
-        assert_eq!(
-            hash_refresh_token("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+    /// Logs out the holder of a token with these `claims`: its session (or, for a token from
+    /// before sessions existed, the token itself), or with `All` every session of the user.
+    pub async fn logout(
+        &self,
+        user_id: i64,
+        claims: &Claims,
+        scope: LogoutScope,
+    ) -> Result<(), SessionError> {
+        if scope == LogoutScope::All {
+            // Include sessions that just expired: their last tokens pass within the leeway.
+            let expires_after = self.clock.now() - CLOCK_SKEW_LEEWAY_SECS;
+            let ids: Vec<String> = self
+                .store
+                .active_sessions(user_id, expires_after)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            self.end(&ids).await?;
+            // The old service's tokens have no session: cut them off by their issue time.
+            // Recorded even while they are not accepted, so that turning them on cannot bring
+            // these back.
+            self.store
+                .revoke_legacy_tokens(user_id, self.clock.now())
+                .await?;
+            publish(&self.revocations, &self.store, RevocationEvent::Users).await;
+        }
+        match &claims.sid {
+            Some(sid) => {
+                self.end(std::slice::from_ref(sid)).await?;
+            }
+            // A token from before sessions existed: revoke the token itself.
+            None => {
+                let now = self.clock.now();
+                // Database first: once the client hears "success", a restart cannot bring it back.
+                self.store
+                    .revoke_token(&claims.jti, user_id, claims.exp, now)
+                    .await?;
+                let event = RevocationEvent::Token {
+                    jti: claims.jti.clone(),
+                    expires_at: claims.exp,
+                };
+                publish(&self.revocations, &self.store, event).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The user's active sessions, newest first.
+    pub async fn list(&self, user_id: i64) -> Result<Vec<Session>, SessionError> {
+        Ok(self
+            .store
+            .active_sessions(user_id, self.clock.now())
+            .await?)
+    }
+
+    /// Ends session `id` if it is `user_id`'s and may still have live tokens; false otherwise.
+    pub async fn end_own(&self, user_id: i64, id: String) -> Result<bool, SessionError> {
+        let now = self.clock.now();
+        let owned = self
+            .store
+            .find_session(&id)
+            .await?
+            .is_some_and(|s| s.user_id == user_id && s.may_have_live_tokens(now));
+        if owned {
+            self.end(&[id]).await?;
+        }
+        Ok(owned)
     }
 }

@@ -2,28 +2,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error::AppError;
 use super::extract::{AuthUser, JsonObject};
 use super::fields::{field, Field};
-use crate::app::AppState;
-use crate::auth::login::{check_credentials, LoginName, LoginOutcome};
-use crate::auth::session::{start_session, ClientInfo, IssuedSession};
+use super::state::AppState;
+use crate::auth::login::{LoginName, LoginOutcome};
+use crate::auth::session::{ClientInfo, IssuedSession};
 use crate::auth::token::TokenError;
-use crate::error::AppError;
-use crate::store::{NewUser, StoreError};
-use crate::validation::{check_password, normalise_email, normalise_name};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/ping", get(ping))
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/user", get(user_details))
-}
+use crate::time_format::http_date;
 
 #[derive(Serialize, ToSchema)]
 pub struct StatusMessage {
@@ -129,34 +119,8 @@ pub async fn signup(
             "email, password and name must be strings".into(),
         ));
     };
-    let email = normalise_email(email).map_err(|m| AppError::BadRequest(m.into()))?;
-    check_password(password).map_err(|m| AppError::BadRequest(m.into()))?;
-    let name = normalise_name(name).map_err(|m| AppError::BadRequest(m.into()))?;
-    // A legacy user not migrated yet exists too: nobody else may claim their email first.
-    if let Some(legacy) = &state.legacy {
-        if legacy.has_email(&email).await? {
-            return Err(AppError::Conflict("User already exists."));
-        }
-    }
-
-    let password_hash = state.hasher.hash(password.to_owned()).await?;
-    let new_user = NewUser {
-        email,
-        username: None,
-        name,
-        password_hash,
-        admin: false,
-    };
-    let now = state.clock.now();
-    let user = state
-        .store
-        .insert_user(&new_user, now)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict => AppError::Conflict("User already exists."),
-            other => other.into(),
-        })?;
-    let session = start_session(&state, &user, &client, true).await?;
+    let user = state.accounts.sign_up(email, password, name).await?;
+    let session = state.sessions.start(&user, &client, true).await?;
     let body = TokenMessage::new("User signed up successful.", session);
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -185,18 +149,9 @@ pub async fn login(
         }
         _ => return Err(AppError::Unauthorized("Email / Password missing")),
     };
-    match check_credentials(
-        &state.store,
-        &state.hasher,
-        LoginName::Email(email),
-        password,
-        state.clock.now(),
-        state.legacy.as_deref(),
-    )
-    .await?
-    {
-        LoginOutcome::Success(user) => {
-            let session = Box::pin(start_session(&state, &user, &client, true)).await?;
+    let login = LoginName::Email(email);
+    match state.login.login(login, password, &client, true).await? {
+        LoginOutcome::Success(session) => {
             Ok(Json(TokenMessage::new("User login successful.", session)))
         }
         LoginOutcome::InvalidCredentials => {
@@ -222,7 +177,7 @@ pub async fn user_details(
         .await?
         .ok_or(AppError::InvalidToken(TokenError::UserBlocked))?;
     let details = UserDetails {
-        registered_on: crate::http::http_date(user.created_at),
+        registered_on: http_date(user.created_at),
         email: user.email,
         name: user.name,
         admin: user.admin,

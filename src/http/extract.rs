@@ -11,11 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
+use super::error::AppError;
+use super::state::AppState;
 use crate::auth::session::ClientInfo;
 use crate::auth::token::{Claims, TokenError};
-use crate::error::AppError;
-use crate::legacy;
 
 /// A caller holding a valid, unrevoked access token of an active user.
 /// Checking it touches only memory: signature, clock, and the revocation list. (A token of the
@@ -37,34 +36,11 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).map_err(AppError::InvalidToken)?;
-        let now = state.clock.now();
-        let verified = match (state.tokens.verify(token, now), &state.legacy_tokens) {
-            (Ok(verified), _) => verified,
-            // Not one of ours: perhaps the old service's (only with ACCEPT_LEGACY_TOKENS=true).
-            (Err(TokenError::Invalid), Some(users)) => {
-                return legacy::tokens::authenticate(state, users, token, now).await;
-            }
-            (Err(error), _) => return Err(AppError::InvalidToken(error)),
-        };
-        let user_id = verified
-            .claims
-            .user_id()
-            .ok_or(AppError::InvalidToken(TokenError::Invalid))?;
-        let claims = &verified.claims;
-        let session_ended = claims
-            .sid
-            .as_deref()
-            .is_some_and(|sid| state.revocations.is_session_revoked(sid));
-        if session_ended || state.revocations.is_token_revoked(&claims.jti) {
-            return Err(AppError::InvalidToken(TokenError::Revoked));
-        }
-        if state.revocations.is_user_blocked(user_id) {
-            return Err(AppError::InvalidToken(TokenError::UserBlocked));
-        }
+        let authenticated = state.access.authenticate(token).await?;
         Ok(AuthUser {
-            claims: verified.claims,
-            user_id,
-            raw_claims: verified.payload_json,
+            claims: authenticated.claims,
+            user_id: authenticated.user_id,
+            raw_claims: authenticated.raw_claims,
         })
     }
 }

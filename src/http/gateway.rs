@@ -4,23 +4,16 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error::AppError;
 use super::extract::{basic_credentials, has_basic_scheme, is_json, AuthUser, JsonObject};
 use super::fields::{field, Field};
-use crate::app::AppState;
-use crate::auth::login::{check_credentials, LoginName, LoginOutcome};
-use crate::auth::session::{start_session, ClientInfo};
-use crate::error::AppError;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/validate", post(validate))
-}
+use super::state::AppState;
+use crate::auth::login::{LoginName, LoginOutcome};
+use crate::auth::session::ClientInfo;
 
 /// Seed 003's JSON login: `username` (a username or an email) or `email`, and `password`.
 /// (Documentation only: the handler reads the fields itself to answer each mistake precisely.)
@@ -74,25 +67,17 @@ pub async fn login(
         };
         // Not kept while the login waits for a hasher: a storm holds a thousand such waits.
         drop(request);
-        let outcome = check_credentials(
-            &state.store,
-            &state.hasher,
-            LoginName::Email(&email),
-            password,
-            state.clock.now(),
-            state.legacy.as_deref(),
-        )
-        .await?;
+        // The text body has no room for a refresh token: a session without one.
+        let outcome = state
+            .login
+            .login(LoginName::Email(&email), password, &client, false)
+            .await?;
         return Ok(match outcome {
-            LoginOutcome::Success(user) => {
-                // The text body has no room for a refresh token: a session without one.
-                let session = Box::pin(start_session(&state, &user, &client, false)).await?;
-                (
-                    [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-                    session.access_token,
-                )
-                    .into_response()
-            }
+            LoginOutcome::Success(session) => (
+                [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+                session.access_token,
+            )
+                .into_response(),
             LoginOutcome::InvalidCredentials => {
                 basic_failure(StatusCode::UNAUTHORIZED, "Invalid credentials")
             }
@@ -118,25 +103,13 @@ pub async fn login(
             return Err(AppError::BadRequest("password is required".into()))
         }
     };
-    match check_credentials(
-        &state.store,
-        &state.hasher,
-        login,
-        password,
-        state.clock.now(),
-        state.legacy.as_deref(),
-    )
-    .await?
-    {
-        LoginOutcome::Success(user) => {
-            let session = Box::pin(start_session(&state, &user, &client, true)).await?;
-            Ok(Json(TokenResponse {
-                token: session.access_token,
-                refresh_token: session.refresh_token.unwrap_or_default(),
-                expires_in: session.expires_in,
-            })
-            .into_response())
-        }
+    match state.login.login(login, password, &client, true).await? {
+        LoginOutcome::Success(session) => Ok(Json(TokenResponse {
+            token: session.access_token,
+            refresh_token: session.refresh_token.unwrap_or_default(),
+            expires_in: session.expires_in,
+        })
+        .into_response()),
         LoginOutcome::InvalidCredentials => Err(AppError::Unauthorized("Invalid credentials")),
         LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
     }

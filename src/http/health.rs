@@ -4,23 +4,17 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::error::AppError;
+use super::error::AppError;
+use super::state::AppState;
+use crate::store::StoreError;
+use crate::time_format::rfc3339;
 
 /// A database that has not answered by then counts as down.
 const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/auth/health", get(health))
-        .route("/test-db", get(test_db))
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -66,6 +60,16 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     }
 }
 
+/// Seed 002's spelling of `/health`: the same answer.
+#[utoipa::path(get, path = "/auth/health", tag = "health",
+    responses(
+        (status = 200, description = "Serving, and the database answers", body = Health),
+        (status = 503, description = "The database did not answer within 2 s", body = Health),
+    ))]
+pub async fn auth_health(state: State<AppState>) -> (StatusCode, Json<Health>) {
+    health(state).await
+}
+
 #[utoipa::path(get, path = "/test-db", tag = "health",
     responses(
         (status = 200, description = "The database answered with its time", body = DatabaseTime),
@@ -74,13 +78,9 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
 pub async fn test_db(State(state): State<AppState>) -> Result<Json<DatabaseTime>, AppError> {
     let now = tokio::time::timeout(DATABASE_DEADLINE, state.store.database_time())
         .await
-        .map_err(|_| {
-            AppError::Unavailable(crate::store::StoreError::Unavailable(
-                sqlx::Error::PoolTimedOut,
-            ))
-        })??;
+        .map_err(|_| AppError::Unavailable(StoreError::Unavailable(sqlx::Error::PoolTimedOut)))??;
     Ok(Json(DatabaseTime {
         message: "Successful connection",
-        timestamp: crate::http::rfc3339(now),
+        timestamp: rfc3339(now),
     }))
 }

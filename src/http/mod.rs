@@ -1,13 +1,21 @@
-//! The HTTP surface: one file per API surface, merged here under one middleware stack.
+//! The HTTP surface: the route table ([`routes`]), one file of handlers per API surface,
+//! extractors, `AppError` (the one place domain errors become statuses), and the middleware
+//! stack every request goes through (here).
+//!
+//! Handlers parse the request, call one domain service, and map its outcome to their
+//! contract's shape; they hold no rule of their own.
 
 pub mod auth_api;
+pub mod error;
 pub mod extract;
 pub mod fields;
 pub mod gateway;
 pub mod health;
 pub mod openapi;
 pub mod profile;
+pub mod routes;
 pub mod sessions;
+pub mod state;
 
 use std::any::Any;
 use std::time::Duration;
@@ -22,8 +30,6 @@ use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::{
@@ -33,8 +39,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
-use crate::app::AppState;
-use crate::error::error_body;
+use error::error_body;
+pub use error::AppError;
+pub use state::AppState;
 
 /// Bodies beyond this are refused with 413: the largest legitimate one (a 1024-character
 /// password in a signup) is a few KiB.
@@ -50,13 +57,9 @@ pub struct ErrorBody {
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
-    Router::new()
-        .merge(gateway::router())
-        .merge(auth_api::router())
-        .merge(profile::router())
-        .merge(sessions::router())
-        .merge(health::router())
-        .merge(openapi::router())
+    let (routes, doc) = routes::routes().split_for_parts();
+    routes
+        .merge(openapi::router(&doc))
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
         .layer(
@@ -111,34 +114,4 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or_default();
     tracing::error!(panic = %detail, "handler panicked");
     error_body(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
-}
-
-/// Unix seconds as an HTTP date, the way Flask serialises datetimes in JSON.
-pub fn http_date(unix: i64) -> String {
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
-}
-
-pub fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_format_like_flask_and_rfc3339() {
-        assert_eq!(
-            super::http_date(1_795_442_712),
-            "Mon, 23 Nov 2026 14:05:12 GMT"
-        );
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-    }
 }

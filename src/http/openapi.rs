@@ -1,4 +1,4 @@
-//! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
+//! `GET /openapi.json`: the OpenAPI 3.1 document, made from the route table's registrations.
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -7,27 +7,13 @@ use axum::Router;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::app::AppState;
+use super::state::AppState;
 
+/// What the document says beyond its paths (which `routes` adds).
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gatehouse", description = "Drop-in authentication service for Flask JWT auth clients."),
-    paths(
-        super::gateway::login,
-        super::gateway::validate,
-        super::profile::profile,
-        super::auth_api::ping,
-        super::auth_api::signup,
-        super::auth_api::login,
-        super::sessions::logout,
-        super::sessions::refresh,
-        super::sessions::list_sessions,
-        super::sessions::end_session,
-        super::auth_api::user_details,
-        super::health::health,
-        super::health::test_db,
-        openapi_json,
-    ),
+    paths(openapi_json),
     components(schemas(super::ErrorBody)),
     modifiers(&SecuritySchemes)
 )]
@@ -48,15 +34,8 @@ impl Modify for SecuritySchemes {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    // `/auth/health` answers exactly like `/health`; documented once under that path too.
-    let mut doc = ApiDoc::openapi();
-    if let Some(mut item) = doc.paths.paths.get("/health").cloned() {
-        if let Some(get) = item.get.as_mut() {
-            get.operation_id = Some("auth_health".into());
-        }
-        doc.paths.paths.insert("/auth/health".into(), item);
-    }
+/// Serves `doc`, rendered once.
+pub fn router(doc: &utoipa::openapi::OpenApi) -> Router<AppState> {
     let json = doc.to_json().unwrap_or_else(|_| "{}".into());
     Router::new().route(
         "/openapi.json",

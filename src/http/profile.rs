@@ -1,19 +1,14 @@
 //! Seed 003's `GET /profile`.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::error::AppError;
 use super::extract::AuthUser;
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::token::TokenError;
-use crate::error::AppError;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/profile", get(profile))
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Profile {

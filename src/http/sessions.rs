@@ -1,29 +1,17 @@
 //! Sessions: refresh-token rotation, listing and ending sessions, logout (one or all).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth_api::{StatusMessage, TokenMessage};
+use super::error::AppError;
 use super::extract::{AuthUser, JsonObject};
 use super::fields::{field, Field};
-use crate::app::AppState;
-use crate::auth::revocation::RevocationEvent;
-use crate::auth::revocation_sync::publish;
-use crate::auth::session::{end_sessions, refresh_session, RefreshOutcome};
-use crate::auth::CLOCK_SKEW_LEEWAY_SECS;
-use crate::error::AppError;
-use crate::http::rfc3339;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/logout", post(logout))
-        .route("/auth/token/refresh", post(refresh))
-        .route("/auth/sessions", get(list_sessions))
-        .route("/auth/sessions/{id}", delete(end_session))
-}
+use super::state::AppState;
+use crate::auth::session::{LogoutScope, RefreshOutcome};
+use crate::time_format::rfc3339;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
@@ -66,50 +54,15 @@ pub async fn logout(
     RawQuery(query): RawQuery,
     user: AuthUser,
 ) -> Result<Json<StatusMessage>, AppError> {
-    let all = match query.as_deref().unwrap_or_default() {
-        "" | "scope=current" => false,
-        "scope=all" => true,
+    let scope = match query.as_deref().unwrap_or_default() {
+        "" | "scope=current" => LogoutScope::Current,
+        "scope=all" => LogoutScope::All,
         _ => return Err(AppError::BadRequest("scope must be current or all".into())),
     };
-    let claims = &user.claims;
-    if all {
-        // Include sessions that just expired: their last tokens pass within the leeway.
-        let expires_after = state.clock.now() - CLOCK_SKEW_LEEWAY_SECS;
-        let ids: Vec<String> = state
-            .store
-            .active_sessions(user.user_id, expires_after)
-            .await?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        end_sessions(&state, &ids).await?;
-        // The old service's tokens have no session: cut them off by their issue time. Recorded
-        // even while they are not accepted, so that turning them on cannot bring these back.
-        state
-            .store
-            .revoke_legacy_tokens(user.user_id, state.clock.now())
-            .await?;
-        publish(&state.revocations, &state.store, RevocationEvent::Users).await;
-    }
-    match &claims.sid {
-        Some(sid) => {
-            end_sessions(&state, std::slice::from_ref(sid)).await?;
-        }
-        // A token from before sessions existed: revoke the token itself.
-        None => {
-            let now = state.clock.now();
-            // Database first: once the client hears "success", a restart cannot bring it back.
-            state
-                .store
-                .revoke_token(&claims.jti, user.user_id, claims.exp, now)
-                .await?;
-            let event = RevocationEvent::Token {
-                jti: claims.jti.clone(),
-                expires_at: claims.exp,
-            };
-            publish(&state.revocations, &state.store, event).await;
-        }
-    }
+    state
+        .sessions
+        .logout(user.user_id, &user.claims, scope)
+        .await?;
     Ok(Json(StatusMessage {
         status: "success",
         message: "Logout Successful",
@@ -141,7 +94,7 @@ pub async fn refresh(
             return Err(AppError::BadRequest("refresh_token is required".into()))
         }
     };
-    match refresh_session(&state, presented).await? {
+    match state.sessions.refresh(presented).await? {
         RefreshOutcome::Renewed(session) => Ok(Json(TokenMessage::new("Token refreshed", session))),
         RefreshOutcome::Invalid => Err(AppError::Unauthorized("Invalid refresh token")),
         RefreshOutcome::ReuseDetected => Err(AppError::Unauthorized(
@@ -161,10 +114,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<SessionList>, AppError> {
-    let sessions = state
-        .store
-        .active_sessions(user.user_id, state.clock.now())
-        .await?;
+    let sessions = state.sessions.list(user.user_id).await?;
     let current = user.claims.sid.as_deref();
     let sessions = sessions
         .into_iter()
@@ -199,16 +149,9 @@ pub async fn end_session(
     Path(id): Path<String>,
     user: AuthUser,
 ) -> Result<Json<StatusMessage>, AppError> {
-    let now = state.clock.now();
-    let owned = state
-        .store
-        .find_session(&id)
-        .await?
-        .is_some_and(|s| s.user_id == user.user_id && s.may_have_live_tokens(now));
-    if !owned {
+    if !state.sessions.end_own(user.user_id, id).await? {
         return Err(AppError::NotFound("Session not found"));
     }
-    end_sessions(&state, &[id]).await?;
     Ok(Json(StatusMessage {
         status: "success",
         message: "Session ended",

@@ -6,16 +6,10 @@
 
 use std::fmt;
 
+use crate::store::dialect::Backend;
+
 /// The longest identifier accepted (MySQL's limit; PostgreSQL's is 63 bytes).
 pub const MAX_IDENT_CHARS: usize = 64;
-
-/// The SQL dialect of a legacy database, which decides how names are quoted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Postgres,
-    MySql,
-    Sqlite,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -64,10 +58,10 @@ impl Ident {
     /// - SQLite gets backticks, not double quotes: it reads a double-quoted name that matches no
     ///   column as a string literal, so a mistyped column would import that text as every
     ///   user's email instead of failing.
-    pub fn quoted(&self, dialect: Dialect) -> String {
+    pub fn quoted(&self, dialect: Backend) -> String {
         match dialect {
-            Dialect::Postgres => format!("\"{}\"", self.0.to_ascii_lowercase()),
-            Dialect::Sqlite | Dialect::MySql => format!("`{}`", self.0),
+            Backend::Postgres => format!("\"{}\"", self.0.to_ascii_lowercase()),
+            Backend::Sqlite | Backend::MySql => format!("`{}`", self.0),
         }
     }
 }
@@ -111,7 +105,7 @@ impl TableName {
         }
     }
 
-    pub fn quoted(&self, dialect: Dialect) -> String {
+    pub fn quoted(&self, dialect: Backend) -> String {
         match &self.schema {
             Some(schema) => format!("{}.{}", schema.quoted(dialect), self.table.quoted(dialect)),
             None => self.table.quoted(dialect),
@@ -135,9 +129,9 @@ mod tests {
     #[test]
     fn plain_names_are_accepted_and_quoted_per_dialect() {
         let user = Ident::parse("user", "table name").unwrap();
-        assert_eq!(user.quoted(Dialect::Postgres), "\"user\"");
-        assert_eq!(user.quoted(Dialect::Sqlite), "`user`");
-        assert_eq!(user.quoted(Dialect::MySql), "`user`");
+        assert_eq!(user.quoted(Backend::Postgres), "\"user\"");
+        assert_eq!(user.quoted(Backend::Sqlite), "`user`");
+        assert_eq!(user.quoted(Backend::MySql), "`user`");
         for ok in ["auth_user", "_x", "Email2", &"a".repeat(64)] {
             assert!(Ident::parse(ok, "column").is_ok(), "{ok:?}");
         }
@@ -146,8 +140,8 @@ mod tests {
     #[test]
     fn postgres_folds_case_like_an_unquoted_name() {
         let t = TableName::parse("Public.Auth_User").unwrap();
-        assert_eq!(t.quoted(Dialect::Postgres), "\"public\".\"auth_user\"");
-        assert_eq!(t.quoted(Dialect::MySql), "`Public`.`Auth_User`");
+        assert_eq!(t.quoted(Backend::Postgres), "\"public\".\"auth_user\"");
+        assert_eq!(t.quoted(Backend::MySql), "`Public`.`Auth_User`");
         assert_eq!(t.to_string(), "Public.Auth_User");
     }
 

@@ -13,10 +13,11 @@ use tokio::task::JoinSet;
 use super::progress::Progress;
 use super::source::{LegacyRow, LegacySource, SourceError};
 use super::LegacySettings;
+use crate::accounts::{self, AccountError};
 use crate::auth::legacy_hash::{self, Imported};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::store::{NewUser, Store, StoreError};
-use crate::validation::{normalise_email, normalise_name};
+use crate::validation::{check_username, normalise_email, normalise_name};
 
 /// What stopped an import before the end of the table.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum ImportError {
     Hash(#[from] HashError),
     #[error("an import task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Account(AccountError),
 }
 
 /// A row ready to be written: validated, its password value imported.
@@ -150,7 +153,7 @@ fn prepare(row: LegacyRow, settings: &LegacySettings) -> Result<Candidate, Strin
 pub(super) fn legacy_username(value: Option<&str>) -> Result<Option<String>, &'static str> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(username) => crate::validation::check_username(username)
+        Some(username) => check_username(username)
             .map(|()| Some(username.to_owned()))
             .map_err(|_| "invalid username"),
     }
@@ -176,14 +179,16 @@ async fn write(
         Imported::Hash(hash) => hash,
         Imported::PlainPassword(plain) => hasher.hash(plain).await?,
     };
-    match store.insert_user(&user, now).await {
+    match accounts::create(&store, &user, now).await {
         Ok(_) => Ok(Written::Imported),
         // The same email twice in the legacy table (or a signup in between): one of them is
-        // imported, the other skipped. Otherwise the username was the taken value.
-        Err(StoreError::Conflict) => match store.find_user_by_email(&user.email).await? {
-            Some(_) => Ok(Written::Existing),
-            None => Ok(Written::UsernameTaken),
-        },
-        Err(e) => Err(e.into()),
+        // imported, the other skipped.
+        Err(AccountError::EmailTaken) => Ok(Written::Existing),
+        Err(AccountError::UsernameTaken) => Ok(Written::UsernameTaken),
+        Err(AccountError::Store(e)) => Err(e.into()),
+        Err(AccountError::Hashing(e)) => Err(e.into()),
+        Err(e @ (AccountError::Invalid(_) | AccountError::NotFound)) => {
+            Err(ImportError::Account(e))
+        }
     }
 }

@@ -6,7 +6,8 @@
 //!   [`decode`] reads each row whatever its column types.
 //! - [`import`]: `gatehouse import`, with [`progress`] for its terminal line and summary.
 //! - [`lazy`]: creating a user from the legacy table at their first login.
-//! - [`tokens`]: accepting the old service's tokens (`ACCEPT_LEGACY_TOKENS`).
+//! - [`tokens`]: accepting the old service's tokens (`ACCEPT_LEGACY_TOKENS`), whose claims
+//!   [`token_claims`] reads.
 
 pub mod decode;
 pub mod ident;
@@ -14,12 +15,13 @@ pub mod import;
 pub mod lazy;
 pub mod progress;
 pub mod source;
+pub mod token_claims;
 pub mod tokens;
 
 use std::fmt;
 
 use crate::auth::legacy_hash::{LegacyFormat, Pbkdf2HexSettings, UnknownFormat};
-use crate::store::redact_url;
+use crate::db_url::redact_url;
 use ident::{Ident, TableName};
 
 /// Where the legacy users are: a table and its columns (validated names).

@@ -5,23 +5,19 @@
 //! decoded makes its row unusable (`RowProblem`), never the whole read.
 
 use std::future::poll_fn;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{ColumnIndex, ConnectOptions as _, Decode, Type};
+use sqlx::{ColumnIndex, Decode, Type};
 use tokio::sync::mpsc;
 
 use super::decode::decode;
-use super::ident::Dialect;
 use super::LegacyTable;
-use crate::store::redact_url;
+use crate::db_url::{normalise_database_url, redact_url};
+use crate::store::dialect::{on_each_pool, within, Backend, Pool};
+use crate::store::StoreError;
 
 /// A lookup that takes longer than this counts as the legacy database being unavailable.
 const LOOKUP_DEADLINE: Duration = Duration::from_secs(5);
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -45,12 +41,10 @@ impl From<sqlx::Error> for SourceError {
             sqlx::Error::Database(db)
                 if matches!(db.code().as_deref(), Some("53300" | "57P01" | "57P02" | "57P03"))
         );
-        match crate::store::StoreError::from(err) {
-            crate::store::StoreError::Unavailable(err) => SourceError::Unavailable(err),
-            crate::store::StoreError::Other(err) if postgres_unavailable => {
-                SourceError::Unavailable(err)
-            }
-            crate::store::StoreError::Other(err) => SourceError::Query(err),
+        match StoreError::from(err) {
+            StoreError::Unavailable(err) => SourceError::Unavailable(err),
+            StoreError::Other(err) if postgres_unavailable => SourceError::Unavailable(err),
+            StoreError::Other(err) => SourceError::Query(err),
             // A unique violation cannot come from a SELECT; keep the cause as it came.
             other => SourceError::Query(sqlx::Error::Protocol(other.to_string())),
         }
@@ -104,28 +98,9 @@ pub enum Lookup {
     Unusable(RowProblem),
 }
 
-/// Runs the same expression against whichever pool the source holds; each arm is type-checked
-/// against its own backend.
-macro_rules! on_each_pool {
-    ($pool:expr, $p:ident => $body:expr) => {
-        match $pool {
-            Pool::Postgres($p) => $body,
-            Pool::MySql($p) => $body,
-            Pool::Sqlite($p) => $body,
-        }
-    };
-}
-
-enum Pool {
-    Postgres(PgPool),
-    MySql(MySqlPool),
-    Sqlite(SqlitePool),
-}
-
 /// A legacy user table, opened lazily: no connection is made until the first query.
 pub struct LegacySource {
     pool: Pool,
-    dialect: Dialect,
     layout: Layout,
     /// `SELECT email, password[, name][, username][, admin] FROM table`
     select_all: String,
@@ -146,48 +121,14 @@ pub(super) struct Layout {
 
 impl LegacySource {
     /// Prepares a pool for `url` (`postgresql+psycopg2://` and `mysql+pymysql://` are accepted)
-    /// without connecting. A SQLite file must already exist. Statements are not logged: reading
-    /// a big table is meant to take long, and sqlx would warn about it as "slow".
+    /// without connecting (see `Pool::open_reader`). A SQLite file must already exist.
     pub fn open(url: &str, table: &LegacyTable) -> Result<Self, SourceError> {
-        let url = crate::config::normalise_database_url(url);
-        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        let url = normalise_database_url(url);
         let unsupported = || SourceError::UnsupportedUrl(redact_url(&url));
-        let (dialect, pool) = match scheme {
-            "postgres" | "postgresql" => {
-                let options = PgConnectOptions::from_str(&url)
-                    .map_err(|_| unsupported())?
-                    .application_name("gatehouse legacy")
-                    .disable_statement_logging();
-                let pool = PgPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_lazy_with(options);
-                (Dialect::Postgres, Pool::Postgres(pool))
-            }
-            "mysql" => {
-                let options = MySqlConnectOptions::from_str(&url)
-                    .map_err(|_| unsupported())?
-                    .disable_statement_logging();
-                let pool = MySqlPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_lazy_with(options);
-                (Dialect::MySql, Pool::MySql(pool))
-            }
-            "sqlite" => {
-                let options = SqliteConnectOptions::from_str(&url)
-                    .map_err(|_| unsupported())?
-                    .create_if_missing(false)
-                    .busy_timeout(ACQUIRE_TIMEOUT)
-                    .disable_statement_logging();
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(2)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_lazy_with(options);
-                (Dialect::Sqlite, Pool::Sqlite(pool))
-            }
-            _ => return Err(unsupported()),
-        };
+        let pool = Pool::open_reader(&url)
+            .map_err(|_| unsupported())?
+            .ok_or_else(unsupported)?;
+        let dialect = pool.backend();
         let mut columns = vec![table.email.quoted(dialect), table.password.quoted(dialect)];
         let mut index = |column: &Option<super::ident::Ident>| {
             column.as_ref().map(|c| {
@@ -205,31 +146,28 @@ impl LegacySource {
             columns.join(", "),
             table.table.quoted(dialect)
         );
-        let placeholder = if dialect == Dialect::Postgres {
-            "$1"
-        } else {
-            "?"
-        };
-        let select_one = format!(
-            "{select_all} WHERE LOWER(TRIM({})) = LOWER({placeholder}) LIMIT 2",
-            table.email.quoted(dialect)
-        );
+        let select_one = dialect
+            .placeholders(&format!(
+                "{select_all} WHERE LOWER(TRIM({})) = LOWER($1) LIMIT 2",
+                table.email.quoted(dialect)
+            ))
+            .into_owned();
         // Exact, as Gatehouse compares usernames; MySQL's default collations ignore case, so
         // there the comparison is made on the bytes.
-        let exact = if dialect == Dialect::MySql {
-            "BINARY ?"
+        let exact = if dialect == Backend::MySql {
+            "BINARY $1"
         } else {
-            placeholder
+            "$1"
         };
         let select_by_username = table.username.as_ref().map(|column| {
-            format!(
+            let sql = format!(
                 "{select_all} WHERE {} = {exact} LIMIT 2",
                 column.quoted(dialect)
-            )
+            );
+            dialect.placeholders(&sql).into_owned()
         });
         Ok(Self {
             pool,
-            dialect,
             layout,
             select_all,
             select_one,
@@ -238,8 +176,8 @@ impl LegacySource {
         })
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
+    pub fn dialect(&self) -> Backend {
+        self.pool.backend()
     }
 
     /// "table auth_user at postgres://u:***@host/db", for messages.
@@ -304,17 +242,14 @@ impl LegacySource {
     }
 
     pub async fn close(&self) {
-        on_each_pool!(&self.pool, p => p.close().await)
+        self.pool.close().await
     }
 }
 
 async fn deadline<T>(
     work: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, SourceError> {
-    match tokio::time::timeout(LOOKUP_DEADLINE, work).await {
-        Ok(result) => result.map_err(SourceError::from),
-        Err(_) => Err(SourceError::Unavailable(sqlx::Error::PoolTimedOut)),
-    }
+    within(LOOKUP_DEADLINE, async { Ok(work.await?) }).await
 }
 
 /// Rows read ahead of the consumer.
@@ -367,6 +302,8 @@ where
 mod tests {
     use super::*;
     use crate::legacy::ident::{Ident, TableName};
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::str::FromStr;
 
     /// A new SQLite file holding one table made by `ddl`: its directory, URL and a pool on it.
     async fn sqlite_table(ddl: &str) -> (tempfile::TempDir, String, SqlitePool) {
@@ -395,7 +332,7 @@ mod tests {
     async fn statements_quote_names_per_dialect() {
         let pg =
             LegacySource::open("postgresql+psycopg2://u:pw@h/db", &table("user", None)).unwrap();
-        assert_eq!(pg.dialect(), Dialect::Postgres);
+        assert_eq!(pg.dialect(), Backend::Postgres);
         assert_eq!(pg.select_all, r#"SELECT "email", "password" FROM "user""#);
         assert!(pg
             .select_one

@@ -2,6 +2,7 @@
 
 use sqlx::postgres::PgListener;
 
+use super::dialect::Pool;
 use super::{on_pool, Store, StoreError};
 
 /// The PostgreSQL channel replicas use to tell each other about revocations.
@@ -76,7 +77,7 @@ impl Store {
     /// Tells every replica listening on this database (PostgreSQL). SQLite has one process;
     /// MySQL has no notifications, so its replicas rely on the periodic poll.
     pub async fn notify_revocation(&self, payload: &str) -> Result<(), StoreError> {
-        if let Store::Postgres(pool) = self {
+        if let Pool::Postgres(pool) = &self.pool {
             let notify = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(REVOCATION_CHANNEL)
                 .bind(payload);
@@ -87,7 +88,7 @@ impl Store {
 
     /// A connection listening for revocation notifications; `None` on SQLite and MySQL.
     pub async fn revocation_listener(&self) -> Result<Option<PgListener>, StoreError> {
-        let Store::Postgres(pool) = self else {
+        let Pool::Postgres(pool) = &self.pool else {
             return Ok(None);
         };
         let mut listener = PgListener::connect_with(pool).await?;

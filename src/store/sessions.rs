@@ -24,7 +24,7 @@ impl Session {
     /// Whether an access token of this session may still be accepted somewhere (its `exp` is
     /// at most the session's expiry, plus the clock-skew leeway): such a session can be ended.
     pub fn may_have_live_tokens(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && self.expires_at + crate::auth::CLOCK_SKEW_LEEWAY_SECS >= now
+        self.revoked_at.is_none() && self.expires_at + crate::clock::CLOCK_SKEW_LEEWAY_SECS >= now
     }
 }
 

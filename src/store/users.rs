@@ -1,6 +1,8 @@
 //! The `users` table.
 
+use super::dialect::Backend;
 use super::{on_pool, Store, StoreError};
+use crate::validation::email_key;
 
 /// A stored user. `password_hash` never leaves the service: no `Serialize` here on purpose.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,12 +36,12 @@ impl Store {
     /// The `User` columns. MySQL's email and username compare byte-exactly (`utf8mb4_bin`),
     /// which sqlx would read as bytes; the cast reads them as text.
     fn user_columns(&self) -> &'static str {
-        match self {
-            Store::MySql(_) => {
+        match self.backend() {
+            Backend::MySql => {
                 "id, CAST(email AS CHAR) AS email, CAST(username AS CHAR) AS username, \
                                 name, password_hash, admin, disabled, created_at"
             }
-            Store::Sqlite(_) | Store::Postgres(_) => {
+            Backend::Sqlite | Backend::Postgres => {
                 "id, email, username, name, password_hash, admin, disabled, created_at"
             }
         }
@@ -100,7 +102,7 @@ impl Store {
         let columns = self.user_columns();
         let sql = format!("SELECT {columns} FROM users WHERE username = $1 OR email = $2 LIMIT 1");
         let sql = self.sql(&sql);
-        let email = login.trim().to_lowercase();
+        let email = email_key(login);
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
             .bind(login)
             .bind(&email)

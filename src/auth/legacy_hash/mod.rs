@@ -51,7 +51,7 @@
 //! truncated values that would match too easily.
 //!
 //! Every comparison of a derived key with the stored one is constant-time
-//! ([`constant_time_eq`]); bcrypt's is the `bcrypt` crate's own constant-time check.
+//! ([`crate::secrets::constant_time_eq`]); bcrypt's is the `bcrypt` crate's own constant-time check.
 
 use std::fmt;
 use std::str::FromStr;
@@ -61,8 +61,9 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha224, Sha256};
+
+use crate::secrets::constant_time_eq;
 
 mod parse;
 pub(crate) use parse::argon2_affordable;
@@ -339,27 +340,6 @@ pub fn verify(stored: &str, password: &str) -> bool {
             scrypt::scrypt(password, salt, &params, &mut derived).is_ok()
                 && constant_time_eq(&derived, &expected)
         }
-    }
-}
-
-/// Compares two byte strings in time independent of their contents and lengths.
-///
-/// Both sides are MACed first and the tags compared with `Mac::verify_slice`, which is
-/// constant-time (the `subtle` crate). The extra MAC ("double HMAC") also leaves the optimiser
-/// no early exit to find, and hides the lengths. The key need not be secret: it only has to
-/// be fixed, so that equal inputs give equal tags. (ring's `constant_time` module is deprecated
-/// and disclaims side-channel promises, hence not used.)
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    const KEY: &[u8] = b"gatehouse constant-time comparison";
-    let tag = |data: &[u8]| {
-        <Hmac<Sha256> as Mac>::new_from_slice(KEY).map(|mut mac| {
-            mac.update(data);
-            mac
-        })
-    };
-    match (tag(a), tag(b)) {
-        (Ok(a), Ok(b)) => b.verify_slice(&a.finalize().into_bytes()).is_ok(),
-        _ => false,
     }
 }
 

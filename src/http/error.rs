@@ -1,4 +1,5 @@
-//! `AppError`: the one error type handlers return, and how each kind becomes an HTTP response.
+//! `AppError`: the one error type handlers return, and the one place domain errors become HTTP
+//! statuses (pinned by the tests below).
 //!
 //! Clients get a status and a plain message in `{"status": "failed", "message": …}`; internal
 //! causes are logged here and never sent.
@@ -8,7 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::accounts::AccountError;
+use crate::auth::access::AccessError;
+use crate::auth::login::LoginError;
 use crate::auth::password::HashError;
+use crate::auth::session::SessionError;
 use crate::auth::token::TokenError;
 use crate::store::StoreError;
 
@@ -114,6 +119,9 @@ impl IntoResponse for AppError {
     }
 }
 
+// How each domain's errors read over HTTP. Outcomes that are not errors (a wrong password, a
+// refresh token reused) are answered by each handler in its contract's own words.
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -133,15 +141,57 @@ impl From<HashError> for AppError {
     }
 }
 
-impl From<jsonwebtoken::errors::Error> for AppError {
-    fn from(err: jsonwebtoken::errors::Error) -> Self {
-        AppError::Internal(err.into())
+impl From<SessionError> for AppError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::Store(e) => e.into(),
+            SessionError::Signing(e) => AppError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(err: LoginError) -> Self {
+        match err {
+            LoginError::Hashing(e) => e.into(),
+            LoginError::Store(e) => e.into(),
+            LoginError::Session(e) => e.into(),
+            LoginError::Fallback(e) => AppError::Internal(e.context("lazy migration")),
+        }
+    }
+}
+
+impl From<AccessError> for AppError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Refused(reason) => AppError::InvalidToken(reason),
+            AccessError::Store(e) => e.into(),
+            AccessError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Invalid(message) => AppError::BadRequest(message.into()),
+            AccountError::EmailTaken | AccountError::UsernameTaken => {
+                AppError::Conflict("User already exists.")
+            }
+            AccountError::NotFound => AppError::NotFound("User not found"),
+            AccountError::Hashing(e) => e.into(),
+            AccountError::Store(e) => e.into(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unavailable() -> StoreError {
+        StoreError::Unavailable(sqlx::Error::PoolTimedOut)
+    }
 
     #[test]
     fn each_kind_maps_to_its_status() {
@@ -155,14 +205,46 @@ mod tests {
             (AppError::PayloadTooLarge, 413),
             (AppError::UnsupportedMediaType("x"), 415),
             (AppError::Busy, 503),
-            (
-                AppError::Unavailable(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
-                503,
-            ),
+            (AppError::Unavailable(unavailable()), 503),
             (AppError::Internal(anyhow::anyhow!("boom")), 500),
         ];
         for (err, status) in cases {
             assert_eq!(err.into_response().status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn each_domain_error_maps_to_its_status() {
+        let signing =
+            || SessionError::Signing(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into());
+        let cases: Vec<(AppError, u16)> = vec![
+            (StoreError::Conflict.into(), 409),
+            (unavailable().into(), 503),
+            (StoreError::Other(sqlx::Error::RowNotFound).into(), 500),
+            (HashError::Busy.into(), 503),
+            (HashError::Internal("x".into()).into(), 500),
+            (SessionError::Store(unavailable()).into(), 503),
+            (signing().into(), 500),
+            (LoginError::Hashing(HashError::Busy).into(), 503),
+            (LoginError::Store(unavailable()).into(), 503),
+            (LoginError::Session(signing()).into(), 500),
+            (
+                LoginError::Fallback(anyhow::anyhow!("no table")).into(),
+                500,
+            ),
+            (AccessError::Refused(TokenError::Revoked).into(), 401),
+            (AccessError::Store(unavailable()).into(), 503),
+            (AccessError::Internal(anyhow::anyhow!("x")).into(), 500),
+            (AccountError::Invalid("Invalid email").into(), 400),
+            (AccountError::EmailTaken.into(), 409),
+            (AccountError::UsernameTaken.into(), 409),
+            (AccountError::NotFound.into(), 404),
+            (AccountError::Hashing(HashError::Busy).into(), 503),
+            (AccountError::Store(unavailable()).into(), 503),
+        ];
+        for (err, status) in cases {
+            let shown = format!("{err:?}");
+            assert_eq!(err.into_response().status().as_u16(), status, "{shown}");
         }
     }
 

@@ -1,0 +1,169 @@
+//! Accounts: the one place users are created, disabled, enabled and deleted. Signup, the
+//! `gatehouse user` commands, `gatehouse import` and lazy migration all come through here, so
+//! a rule about users (what an email may be, what a taken email means) is written once.
+
+use std::sync::Arc;
+
+use crate::auth::access::BoxFuture;
+use crate::auth::password::{HashError, PasswordHasher};
+use crate::auth::revocation::RevocationEvent;
+use crate::clock::Clock;
+use crate::store::{NewUser, Store, StoreError, User};
+use crate::validation::{
+    check_password, check_username, email_key, normalise_email, normalise_name,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A field breaks the rules of `validation`; the message says which and how.
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("a user with that email already exists")]
+    EmailTaken,
+    #[error("a user with that username already exists")]
+    UsernameTaken,
+    #[error("no user with that email")]
+    NotFound,
+    #[error(transparent)]
+    Hashing(#[from] HashError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Emails that belong to someone Gatehouse does not have yet (a user of the old service not
+/// migrated yet): nobody else may sign up with them first.
+pub trait ReservedEmails: Send + Sync {
+    fn is_reserved<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// Who a new account is, validated: the email normalised, the name trimmed.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub email: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub admin: bool,
+}
+
+impl Profile {
+    /// Checks each field as signup does, in this order: email, name, username.
+    pub fn new(
+        email: &str,
+        name: &str,
+        username: Option<&str>,
+        admin: bool,
+    ) -> Result<Self, AccountError> {
+        let email = normalise_email(email).map_err(AccountError::Invalid)?;
+        let name = normalise_name(name).map_err(AccountError::Invalid)?;
+        if let Some(username) = username {
+            check_username(username).map_err(AccountError::Invalid)?;
+        }
+        Ok(Self {
+            email,
+            name,
+            username: username.map(str::to_owned),
+            admin,
+        })
+    }
+}
+
+/// Creates accounts from a password (signup, `gatehouse user add`).
+pub struct Accounts {
+    store: Store,
+    hasher: PasswordHasher,
+    reserved: Option<Arc<dyn ReservedEmails>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Accounts {
+    pub fn new(
+        store: Store,
+        hasher: PasswordHasher,
+        reserved: Option<Arc<dyn ReservedEmails>>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            reserved,
+            clock,
+        }
+    }
+
+    /// Signup: the email, password and name checked in that order, then the account created
+    /// with an argon2id hash of the password.
+    pub async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<User, AccountError> {
+        let email = normalise_email(email).map_err(AccountError::Invalid)?;
+        check_password(password).map_err(AccountError::Invalid)?;
+        let profile = Profile::new(&email, name, None, false)?;
+        self.add(profile, password.to_owned()).await
+    }
+
+    /// Creates the account `profile` describes, with `password` (checked here) as its password.
+    pub async fn add(&self, profile: Profile, password: String) -> Result<User, AccountError> {
+        check_password(&password).map_err(AccountError::Invalid)?;
+        if let Some(reserved) = &self.reserved {
+            if reserved.is_reserved(&profile.email).await? {
+                return Err(AccountError::EmailTaken);
+            }
+        }
+        let user = NewUser {
+            email: profile.email,
+            username: profile.username,
+            name: profile.name,
+            password_hash: self.hasher.hash(password).await?,
+            admin: profile.admin,
+        };
+        create(&self.store, &user, self.clock.now()).await
+    }
+}
+
+/// Stores a user whose fields are already checked and whose password is already hashed (or
+/// imported). A taken email or username is told apart from other failures.
+pub async fn create(store: &Store, user: &NewUser, now: i64) -> Result<User, AccountError> {
+    match store.insert_user(user, now).await {
+        Ok(user) => Ok(user),
+        // Either the email or the username was taken: the email is the one to look at.
+        Err(StoreError::Conflict) => match store.find_user_by_email(&user.email).await? {
+            Some(_) => Err(AccountError::EmailTaken),
+            None => Err(AccountError::UsernameTaken),
+        },
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Disables (or enables again) the user with this email; running servers refuse a disabled
+/// user's logins and tokens once they hear of it (see [`announce_users_changed`]).
+pub async fn set_disabled(
+    store: &Store,
+    email: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<User, AccountError> {
+    store
+        .set_user_disabled(&email_key(email), disabled, now)
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+/// Deletes the user with this email and returns their id; a tombstone keeps their tokens
+/// refused.
+pub async fn delete(store: &Store, email: &str, now: i64) -> Result<i64, AccountError> {
+    store
+        .delete_user(&email_key(email), now)
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+/// Tells running replicas on PostgreSQL to reload their blocked users at once; on SQLite and
+/// MySQL (and if the notification is lost) they pick the change up on their next poll.
+pub async fn announce_users_changed(store: &Store) -> Result<(), StoreError> {
+    store
+        .notify_revocation(&RevocationEvent::Users.encode())
+        .await
+}

@@ -1,0 +1,109 @@
+//! The command line: `serve` (the default), `migrate`, user administration ([`user`]), and
+//! `import` ([`import`]). `main.rs` only calls [`run`].
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::app::{open_store, App};
+use crate::config::Config;
+use import::{import_command, ImportArgs};
+use user::{user_command, UserCommand};
+
+mod import;
+mod user;
+
+/// Exit code for configuration errors (usage errors from clap also exit with 2).
+const CONFIG_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Drop-in authentication service for Flask JWT auth clients"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, then serve until SIGTERM/SIGINT (the default).
+    Serve,
+    /// Create or upgrade the schema, then exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
+    /// Gatehouse's database. Users already present are skipped, so running it again is safe.
+    Import(ImportArgs),
+}
+
+/// A bad argument found after parsing: exits with 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+/// Runs the parsed command line to completion.
+pub fn run(cli: Cli) -> ExitCode {
+    let command = cli.command.unwrap_or(Command::Serve);
+    init_tracing(matches!(command, Command::Serve));
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("gatehouse: configuration error: {e}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("gatehouse: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<UsageError>() => {
+            eprintln!("gatehouse: {e:#}");
+            ExitCode::from(CONFIG_ERROR)
+        }
+        Err(e) => {
+            eprintln!("gatehouse: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => App::build(config).await?.run_until_stopped().await,
+        Command::Migrate => {
+            let store = open_store(&config.database_url).await?;
+            println!("{} schema is up to date", store.backend_name());
+            Ok(())
+        }
+        Command::User { action } => user_command(action, &config).await,
+        Command::Import(args) => import_command(args, &config).await,
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the level (info when serving, warnings otherwise).
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

@@ -1,0 +1,148 @@
+//! `gatehouse user …`: add, list, disable, enable and delete users, through `accounts`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+
+use crate::accounts::{self, AccountError, Accounts, Profile};
+use crate::app::open_store;
+use crate::auth::password::PasswordHasher;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::store::Store;
+use crate::time_format::rfc3339;
+use crate::validation::email_key;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserCommand {
+    /// Add a user. The password is read from stdin (a hidden prompt on a terminal), never argv.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List users (never their password hashes).
+    List,
+    /// Refuse the user's logins and every token they hold.
+    Disable { email: String },
+    /// Undo `disable`.
+    Enable { email: String },
+    /// Delete the user; tokens they hold are refused from then on.
+    Delete { email: String },
+}
+
+pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(&config.database_url).await?;
+    let now = SystemClock.now();
+    match action {
+        UserCommand::Add {
+            email,
+            name,
+            username,
+            admin,
+        } => {
+            // Checked before the password is asked for.
+            let profile = Profile::new(
+                &email,
+                name.as_deref().unwrap_or(""),
+                username.as_deref(),
+                admin,
+            )?;
+            let password = read_password()?;
+            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
+            let accounts = Accounts::new(store.clone(), hasher, None, Arc::new(SystemClock));
+            match accounts.add(profile, password).await {
+                Ok(user) => println!(
+                    "added user {} ({}){}",
+                    user.id,
+                    user.email,
+                    if admin { " as admin" } else { "" }
+                ),
+                Err(AccountError::EmailTaken | AccountError::UsernameTaken) => {
+                    bail!("a user with that email or username already exists")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        UserCommand::List => {
+            println!(
+                "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} created",
+                "id", "email", "username", "name", "admin", "disabled"
+            );
+            for u in store.list_users().await? {
+                println!(
+                    "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {}",
+                    u.id,
+                    u.email,
+                    u.username.as_deref().unwrap_or("-"),
+                    u.name,
+                    u.admin,
+                    u.disabled,
+                    rfc3339(u.created_at)
+                );
+            }
+        }
+        UserCommand::Disable { email } => set_disabled(&store, &email, true, now).await?,
+        UserCommand::Enable { email } => set_disabled(&store, &email, false, now).await?,
+        UserCommand::Delete { email } => {
+            let email = email_key(&email);
+            match accounts::delete(&store, &email, now).await {
+                Ok(id) => {
+                    println!("deleted user {id} ({email}); their tokens are refused from now on")
+                }
+                Err(AccountError::NotFound) => bail!("no user with email {email}"),
+                Err(e) => return Err(e.into()),
+            }
+            announce(&store).await;
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn set_disabled(store: &Store, email: &str, disabled: bool, now: i64) -> anyhow::Result<()> {
+    let email = email_key(email);
+    match accounts::set_disabled(store, &email, disabled, now).await {
+        Ok(user) if disabled => println!(
+            "disabled user {} ({}); running servers refuse their tokens within the sync interval",
+            user.id, user.email
+        ),
+        Ok(user) => println!("enabled user {} ({})", user.id, user.email),
+        Err(AccountError::NotFound) => bail!("no user with email {email}"),
+        Err(e) => return Err(e.into()),
+    }
+    announce(store).await;
+    Ok(())
+}
+
+/// Running replicas on PostgreSQL reload their blocked users at once; on SQLite (and if the
+/// notification is lost) they pick the change up on their next poll.
+async fn announce(store: &Store) {
+    if let Err(e) = accounts::announce_users_changed(store).await {
+        eprintln!("gatehouse: warning: could not notify running servers ({e}); they will catch up on their next poll");
+    }
+}
+
+/// A hidden prompt on a terminal; otherwise the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password (again): ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,172 @@
+//! Typed configuration, parsed once from the environment (the seeds' variable names included).
+//! Only the wiring (`app`, `cli`) reads it; everything below gets the values it needs.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::auth::password::PasswordHasher;
+use crate::legacy::ident::IdentError;
+use crate::legacy::LegacySettings;
+use crate::secrets::Secret;
+use database::database_url;
+use env::{parse, parse_bool, parse_positive};
+use legacy::legacy_settings;
+
+mod database;
+mod env;
+mod legacy;
+
+/// Secrets shorter than this are refused unless `ALLOW_WEAK_SECRET=true` (HS256 wants 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    /// `None`: generate one and keep it in the database (see `auth::keys`).
+    pub jwt_secret: Option<Secret>,
+    pub allow_weak_secret: bool,
+    pub host: IpAddr,
+    pub port: u16,
+    pub access_token_ttl: Duration,
+    pub issuer: String,
+    /// A refresh token's life; each refresh slides it forward, up to `refresh_token_max_ttl`
+    /// after the login.
+    pub refresh_token_ttl: Duration,
+    pub refresh_token_max_ttl: Duration,
+    /// An already-rotated refresh token presented again within this window gets the same
+    /// successor (two tabs refreshing at once); later, it revokes the whole session.
+    pub refresh_reuse_grace: Duration,
+    /// How often each process re-reads revocations and disabled users written by others.
+    pub revocation_sync_interval: Duration,
+    /// Threads that hash passwords (`HASH_WORKERS`; by default one per core but one).
+    pub hash_workers: usize,
+    /// Password hashes waiting for a worker beyond this many are refused with 503.
+    pub hash_queue_capacity: usize,
+    /// How long a login waits for a place in a full hashing queue before it gets 503.
+    pub hash_queue_wait: Duration,
+    pub request_timeout: Duration,
+    /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
+    pub legacy: Option<LegacySettings>,
+    /// `ACCEPT_LEGACY_TOKENS`: tokens the old service signed with the same secret keep
+    /// validating until they expire (see `legacy::tokens`).
+    pub accept_legacy_tokens: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error(
+        "the JWT secret from {name} is {len} bytes; at least {MIN_SECRET_BYTES} are required. \
+         Generate one with `openssl rand -hex 32`, or set ALLOW_WEAK_SECRET=true to keep an \
+         existing short secret while you switch over"
+    )]
+    WeakSecret { name: &'static str, len: usize },
+    #[error("DATABASE_HOST is set but {missing} is not: set all of DATABASE_HOST, DATABASE_NAME, DATABASE_USER and DATABASE_PASSWORD, or DATABASE_URL")]
+    IncompleteDatabaseParts { missing: &'static str },
+    #[error("MYSQL_HOST is set but {missing} is not: set all of MYSQL_HOST, MYSQL_DB and MYSQL_USER (and MYSQL_PASSWORD), or DATABASE_URL")]
+    IncompleteMysqlParts { missing: &'static str },
+    #[error("{name}: {source}")]
+    InvalidName {
+        name: &'static str,
+        source: IdentError,
+    },
+    #[error("LEGACY_DATABASE_URL is set but AUTH_TABLE is not: name the legacy user table, e.g. AUTH_TABLE=user")]
+    MissingAuthTable,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map instead of mutating the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let allow_weak_secret = parse_bool(&get, "ALLOW_WEAK_SECRET", false)?;
+        let jwt_secret = ["JWT_SECRET", "JWT_SECRET_KEY", "SECRET_KEY"]
+            .into_iter()
+            .find_map(|name| get(name).map(|v| (name, v)));
+        if let Some((name, value)) = &jwt_secret {
+            if value.len() < MIN_SECRET_BYTES && !allow_weak_secret {
+                return Err(ConfigError::WeakSecret {
+                    name,
+                    len: value.len(),
+                });
+            }
+        }
+
+        Ok(Self {
+            database_url: database_url(&get)?,
+            jwt_secret: jwt_secret.map(|(_, v)| Secret::new(v)),
+            allow_weak_secret,
+            host: parse(&get, "HOST", "0.0.0.0".parse().ok(), "an IP address")?,
+            port: parse(&get, "PORT", Some(5000), "a port number")?,
+            access_token_ttl: Duration::from_secs(parse_positive(&get, "ACCESS_TOKEN_TTL", 3600)?),
+            issuer: get("JWT_ISSUER").unwrap_or_else(|| "gatehouse".to_owned()),
+            refresh_token_ttl: Duration::from_secs(parse_positive(
+                &get,
+                "REFRESH_TOKEN_TTL",
+                30 * 86_400,
+            )?),
+            refresh_token_max_ttl: Duration::from_secs(parse_positive(
+                &get,
+                "REFRESH_TOKEN_MAX_TTL",
+                90 * 86_400,
+            )?),
+            refresh_reuse_grace: Duration::from_secs(parse(
+                &get,
+                "REFRESH_REUSE_GRACE",
+                Some(10),
+                "a number of seconds",
+            )?),
+            revocation_sync_interval: Duration::from_millis(parse_positive(
+                &get,
+                "REVOCATION_SYNC_INTERVAL_MS",
+                5000,
+            )?),
+            hash_workers: hash_workers(&get)?,
+            hash_queue_capacity: parse(&get, "HASH_QUEUE_CAPACITY", Some(256), "a number")?,
+            hash_queue_wait: Duration::from_millis(parse(
+                &get,
+                "HASH_QUEUE_WAIT_MS",
+                Some(1000),
+                "a number of milliseconds",
+            )?),
+            request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
+            legacy: legacy_settings(&get)?,
+            accept_legacy_tokens: parse_bool(&get, "ACCEPT_LEGACY_TOKENS", false)?,
+        })
+    }
+
+    /// True when the configured secret is below the recommended length (accepted with a warning).
+    pub fn secret_is_weak(&self) -> bool {
+        self.jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < MIN_SECRET_BYTES)
+    }
+}
+
+/// Each worker keeps a 19 MiB argon2 work area for its whole life, so the count is bounded.
+const MAX_HASH_WORKERS: u64 = 256;
+
+fn hash_workers(get: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    let default = PasswordHasher::default_workers() as u64;
+    match parse_positive(get, "HASH_WORKERS", default)? {
+        n if n <= MAX_HASH_WORKERS => Ok(n as usize),
+        n => Err(ConfigError::Invalid {
+            name: "HASH_WORKERS",
+            value: n.to_string(),
+            reason: "a whole number from 1 to 256",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

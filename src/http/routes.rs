@@ -1,0 +1,35 @@
+//! The route table: every endpoint Gatehouse serves, grouped by who calls it. Each line
+//! registers a handler and its OpenAPI description at once (utoipa-axum's `routes!` reads the
+//! handler's `#[utoipa::path]`), so the router and `/openapi.json` cannot disagree.
+
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::openapi::ApiDoc;
+use super::state::AppState;
+use super::{auth_api, gateway, health, profile, sessions};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        // The seed contracts: what the old services' clients already send.
+        // Gateways (seeds 000, 003, 004): a token for Basic or JSON credentials, and its claims.
+        .routes(routes!(gateway::login))
+        .routes(routes!(gateway::validate))
+        .routes(routes!(profile::profile))
+        // Seed 002's signup API.
+        .routes(routes!(auth_api::ping))
+        .routes(routes!(auth_api::signup))
+        .routes(routes!(auth_api::login))
+        .routes(routes!(auth_api::user_details))
+        // The session API: logout, refresh-token rotation, a user's own sessions.
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::list_sessions))
+        .routes(routes!(sessions::end_session))
+        // Health, for load balancers and orchestrators.
+        .routes(routes!(health::health))
+        .routes(routes!(health::auth_health))
+        .routes(routes!(health::test_db))
+    // Docs: `/openapi.json` itself is served by `openapi::router`.
+}

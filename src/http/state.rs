@@ -1,0 +1,25 @@
+//! `AppState`: the services every handler can reach, built once by `app`.
+
+use std::sync::Arc;
+
+use crate::accounts::Accounts;
+use crate::auth::access::Authenticator;
+use crate::auth::login::LoginService;
+use crate::auth::session::SessionService;
+use crate::clock::Clock;
+use crate::store::Store;
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// For the few reads a handler makes itself (a user's details, the health checks).
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Bearer token → claims, from memory (the `AuthUser` extractor).
+    pub access: Arc<Authenticator>,
+    /// Every login contract's credential check.
+    pub login: Arc<LoginService>,
+    pub sessions: Arc<SessionService>,
+    /// Signup.
+    pub accounts: Arc<Accounts>,
+}
