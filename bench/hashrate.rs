@@ -104,7 +104,7 @@ fn worker(mode: Mode, start: &Barrier, seconds: f64) -> Result<(u64, f64), Strin
     let mut count = 0u64;
     while Instant::now() < deadline {
         let ok = match mode {
-            // What `gatehouse::auth::password::verify_blocking` does.
+            // The argon2 crate's own verify: a fresh work area for every hash.
             Mode::Phc => PasswordHash::new(&stored)
                 .map(|parsed| Argon2::default().verify_password(PASSWORD, &parsed).is_ok())
                 .unwrap_or(false),

@@ -43,17 +43,20 @@
 //! # Glossary: the seed services
 //! The code names the five Flask services whose clients Gatehouse serves unchanged (their
 //! documents are in `../shared/seeds/`):
-//! - **seed 000**: the gateway pattern. `POST /login` with HTTP Basic returns the token as
-//!   text, `POST /validate` returns its claims (`username` is the email, `admin`); PostgreSQL
-//!   configured by `DATABASE_HOST`/`DATABASE_NAME`/…; clients may send a bare token.
-//! - **seed 001**: the same gateway contract, deployed as a container on Kubernetes; other
-//!   services verify its HS256 tokens with the shared `JWT_SECRET_KEY`; `DATABASE_URI`.
-//! - **seed 002**: the `/auth/signup|login|logout|user` JSON API (`{"status", "message",
-//!   "jwt_token"}`), `/auth/ping`, seed 002's token error messages word for word.
-//! - **seed 003**: a JSON `/login` by `username` or email, `/profile`, `/health`, `/test-db`;
-//!   passwords as hex PBKDF2 with a fixed salt.
-//! - **seed 004**: the gateway contract on MySQL (`MYSQL_HOST`/`MYSQL_DB`/…), several replicas
-//!   behind an API gateway.
+//! - **seed 000**: Flask + psycopg2, the gateway pattern. `POST /login` with HTTP Basic
+//!   returns the token as text, `POST /validate` returns its claims (`username` is the email,
+//!   `exp`, `iat`, `admin`); settings `DATABASE_HOST`/`DATABASE_NAME`/…, `AUTH_TABLE`,
+//!   `JWT_SECRET`; its clients may send a bare token.
+//! - **seed 001**: Flask + SQLAlchemy in a microservices platform, deployed with Docker and
+//!   Kubernetes and scaled horizontally; `JWT_SECRET_KEY` (shared with the services that
+//!   verify its tokens), `DATABASE_URI`, `PORT`.
+//! - **seed 002**: Flask + MySQL, the `/auth/signup|login|logout|user` JSON API
+//!   (`{"status", "message", …}` bodies, token error messages Gatehouse keeps word for word),
+//!   bcrypt, logout by blocked tokens.
+//! - **seed 003**: Flask + PostgreSQL, `/health`, `/test-db`, a JSON `/login` by username or
+//!   email, `/profile`; passwords as hex PBKDF2 with a fixed salt; `DATABASE_URL`, `SECRET_KEY`.
+//! - **seed 004**: the gateway contract of seed 000 on MySQL (`MYSQL_HOST`/`MYSQL_DB`/…),
+//!   behind an API gateway that reads `admin` and `username` from `/validate`.
 
 pub mod accounts;
 pub mod app;

@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, user administration ([`user`]), and
-//! `import` ([`import`]). `main.rs` only calls [`run`].
+//! The command line: `serve` (the default), `migrate`, user administration (`user.rs`), and
+//! `import` (`import.rs`). `main.rs` only calls [`run`].
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

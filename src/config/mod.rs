@@ -22,7 +22,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
-    /// `None`: generate one and keep it in the database (see `auth::keys`).
+    /// `None`: generate one and keep it in the database (see `app::signing_secret`).
     pub jwt_secret: Option<Secret>,
     pub allow_weak_secret: bool,
     pub host: IpAddr,

@@ -66,7 +66,7 @@ pub(super) fn hash_with(
 }
 
 /// Argon2 PHC strings are verified here, in the worker's work area; every other format by
-/// [`legacy_hash::verify`], which is false for anything it cannot parse.
+/// [`crate::auth::legacy_hash::verify`], which is false for anything it cannot parse.
 pub(super) fn verify_stored(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
     if stored.starts_with("$argon2") {
         verify_with(memory, stored, password)

@@ -14,10 +14,10 @@
 //!   With a patience set, a job first waits that long for a place, so clients that retry at
 //!   once cannot turn refusals into a flood. Logins wait for room before they look the user
 //!   up, so the refused ones cost no database query.
-//! - Verifying accepts every stored form that [`legacy_hash::import`] produces: argon2 PHC
+//! - Verifying accepts every stored form that [`crate::auth::legacy_hash::import`] produces: argon2 PHC
 //!   strings with any parameters (verified here, in the work area), and the legacy formats
 //!   (bcrypt, Werkzeug, passlib, Django, seed 003's hex PBKDF2), verified by
-//!   [`legacy_hash::verify`] on the same worker threads. A match against anything but argon2id
+//!   [`crate::auth::legacy_hash::verify`] on the same worker threads. A match against anything but argon2id
 //!   with the current parameters reports `needs_rehash`, and the login upgrades the stored
 //!   hash, so raising the parameters later upgrades every user at their next login.
 
@@ -171,7 +171,7 @@ impl PasswordHasher {
             .await?
     }
 
-    /// Checks `password` against `stored` (any form [`legacy_hash::import`] produces), or
+    /// Checks `password` against `stored` (any form [`crate::auth::legacy_hash::import`] produces), or
     /// against the dummy hash when there is no user, so both paths take the same time. An
     /// unknown user never matches, whatever the password.
     ///
@@ -199,7 +199,7 @@ impl PasswordHasher {
         })
     }
 
-    /// Checks `password` against what [`legacy_hash::import`] made of a legacy row, before it
+    /// Checks `password` against what [`crate::auth::legacy_hash::import`] made of a legacy row, before it
     /// is stored (the lazy migration): a plain-text password is compared in constant time, a
     /// hash is verified on a worker like [`Self::verify`]'s.
     pub async fn verify_imported(
