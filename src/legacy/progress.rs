@@ -129,6 +129,12 @@ impl Progress {
                 "hint: plain-text passwords are never detected; if the column holds them (seeds 000 and 004), run again with --format plain"
             );
         }
+        if self.rejected.contains_key(AMBIGUOUS_EMAIL) {
+            let _ = writeln!(
+                out,
+                "hint: rows whose emails differ only in case or surrounding spaces name one Gatehouse user, and which row is that user's cannot be told, so none of them was imported; keep one row per email in the old table (merge or delete the others), then run the import again"
+            );
+        }
         if !complete {
             let _ = writeln!(out, "the import stopped early: see the error below; running it again resumes it (users already imported are skipped)");
         } else if dry_run {
@@ -145,6 +151,8 @@ impl Progress {
 
 /// The reason `legacy_hash::Rejected::Unrecognised` displays as.
 const UNRECOGNISED: &str = "unrecognised hash format";
+/// The reason of rows whose normalised email another row shares.
+pub const AMBIGUOUS_EMAIL: &str = "ambiguous email";
 
 fn row_list(rejections: &Rejections) -> String {
     let shown: Vec<String> = rejections.rows.iter().map(u64::to_string).collect();
@@ -187,6 +195,11 @@ mod tests {
             "{summary}"
         );
         assert!(summary.contains("--format plain"), "{summary}");
+        assert!(!summary.contains("merge or delete"), "{summary}");
+        p.reject(16, AMBIGUOUS_EMAIL);
+        let summary = p.summary("t", false, true);
+        assert!(summary.contains("  ambiguous email: 1 (row 16)"), "{summary}");
+        assert!(summary.contains("merge or delete"), "{summary}");
     }
 
     #[test]

@@ -7,7 +7,10 @@ use serde_json::json;
 use super::sources::{text, LegacyDb, Value};
 use super::*;
 
-backend_tests!(every_fixture_format_imports_and_logs_in);
+backend_tests!(
+    every_fixture_format_imports_and_logs_in,
+    case_variant_emails_are_all_rejected,
+);
 
 /// SQLite legacy tables holding every reference hash, into each Gatehouse backend.
 async fn every_fixture_format_imports_and_logs_in(app: TestApp) {
@@ -570,4 +573,46 @@ async fn bad_arguments_exit_2_and_unreadable_sources_exit_1() {
         .auth_login(json!({"email": "x@example.com", "password": "x"}))
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Someone who registered `VICTIM@x.com` in the old service must not get `victim@x.com`'s
+/// account: rows whose emails are equal once normalised are all refused, whichever comes first.
+async fn case_variant_emails_are_all_rejected(app: TestApp) {
+    let legacy = LegacyDb::sqlite().await;
+    legacy
+        .execute("CREATE TABLE users (email TEXT, password TEXT)")
+        .await;
+    let rows = vec![
+        vec![text("VICTIM@example.com"), text("attacker-password")],
+        vec![text("victim@example.com"), text("victim-password")],
+        vec![text(" Victim@Example.com "), text("third-password")],
+        vec![text("bystander@example.com"), text("bystander-password")],
+    ];
+    legacy.insert("users", &["email", "password"], rows).await;
+    let args = ["--from", &legacy.url, "--table", "users", "--format", "plain"];
+
+    let output = import(&app, &args, 0).await;
+
+    let summary = stdout(&output);
+    assert_eq!(
+        counts(&output),
+        Counts {
+            imported: 1,
+            skipped: 0,
+            rejected: 3
+        },
+        "{summary}"
+    );
+    assert!(
+        summary.contains("  ambiguous email: 3 (rows 1, 2, 3)"),
+        "{summary}"
+    );
+    assert!(summary.contains("merge or delete"), "{summary}");
+    assert!(stored_user(&app, "victim@example.com").await.is_none());
+    for password in ["attacker-password", "victim-password", "third-password"] {
+        app.basic_login("victim@example.com", password)
+            .await
+            .assert_text(401, "Invalid credentials");
+    }
+    log_in_both_ways(&app, "bystander@example.com", "bystander-password").await;
 }
