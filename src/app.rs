@@ -62,21 +62,15 @@ impl App {
         })
         .await??;
 
-        let revocations = Arc::new(RevocationList::new(tokens.ttl_secs()));
+        let revocations = Arc::new(RevocationList::new());
         revocations
             .sync(&store, clock.now())
             .await
             .context("loading revoked tokens and disabled users")?;
 
         let legacy = legacy_migration(&config, &store, &hasher)?;
-        let legacy_tokens: Option<Arc<dyn ForeignTokens>> =
-            config.accept_legacy_tokens.then(|| {
-                Arc::new(LegacyTokens::new(
-                    keys.clone(),
-                    store.clone(),
-                    revocations.clone(),
-                )) as _
-            });
+        let legacy_tokens =
+            legacy_tokens(&config, &keys, &store, &revocations, clock.now()).await?;
         let sessions = Arc::new(SessionService::new(
             store.clone(),
             tokens.clone(),
@@ -173,6 +167,33 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("connecting to {}", redact_url(database_url)))?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// The old service's tokens, when `ACCEPT_LEGACY_TOKENS=true` and its sunset has not passed.
+async fn legacy_tokens(
+    config: &Config,
+    keys: &Arc<KeySet>,
+    store: &Store,
+    revocations: &Arc<RevocationList>,
+    now: i64,
+) -> anyhow::Result<Option<Arc<dyn ForeignTokens>>> {
+    let Some(settings) = &config.legacy_tokens else {
+        return Ok(None);
+    };
+    let policy = settings
+        .resolve(store, now)
+        .await
+        .context("reading when ACCEPT_LEGACY_TOKENS was first turned on")?;
+    if now > policy.until {
+        tracing::warn!(
+            "ACCEPT_LEGACY_TOKENS=true has no effect any more: {}; remove the setting",
+            policy.describe()
+        );
+        return Ok(None);
+    }
+    tracing::info!("ACCEPT_LEGACY_TOKENS: {}", policy.describe());
+    let tokens = LegacyTokens::new(keys.clone(), store.clone(), revocations.clone(), policy);
+    Ok(Some(Arc::new(tokens)))
 }
 
 /// Lifetimes of sessions and refresh tokens, from the settings.

@@ -38,6 +38,7 @@ fn user() -> User {
         admin: false,
         disabled: false,
         created_at: 0,
+        legacy_name: None,
     }
 }
 

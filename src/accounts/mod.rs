@@ -118,6 +118,7 @@ impl Accounts {
             name: profile.name,
             password_hash: self.hasher.hash(password).await?,
             admin: profile.admin,
+            legacy_name: None,
         };
         create(&self.store, &user, self.clock.now()).await
     }
@@ -139,16 +140,24 @@ pub async fn create(store: &Store, user: &NewUser, now: i64) -> Result<User, Acc
 
 /// Disables (or enables again) the user with this email; running servers refuse a disabled
 /// user's logins and tokens once they hear of it (see [`announce_users_changed`]).
+///
+/// Disabling also ends everything the user holds: every session with its refresh token, and
+/// the old service's tokens issued until now. Enabling the account again brings none of them
+/// back, so an attacker's stolen refresh token stays dead; the user signs in afresh.
 pub async fn set_disabled(
     store: &Store,
     email: &str,
     disabled: bool,
     now: i64,
 ) -> Result<User, AccountError> {
-    store
+    let user = store
         .set_user_disabled(&email_key(email), disabled, now)
         .await?
-        .ok_or(AccountError::NotFound)
+        .ok_or(AccountError::NotFound)?;
+    if disabled {
+        store.end_all_of_user(user.id, now).await?;
+    }
+    Ok(user)
 }
 
 /// Deletes the user with this email and returns their id; a tombstone keeps their tokens

@@ -101,9 +101,10 @@ impl LoginService {
     ) -> Result<LoginOutcome, LoginError> {
         Ok(match self.check_credentials(name, password).await? {
             Checked::Valid(user) => {
-                // Boxed: only the logins that get this far hold room for it.
-                let session = Box::pin(self.sessions.start(&user, client, with_refresh)).await?;
-                LoginOutcome::Success(session)
+                // Boxed, with the user moved in: only the logins that get this far hold room
+                // for it.
+                let start = async move { self.sessions.start(&user, client, with_refresh).await };
+                LoginOutcome::Success(Box::pin(start).await?)
             }
             Checked::InvalidCredentials => LoginOutcome::InvalidCredentials,
             Checked::Disabled => LoginOutcome::Disabled,

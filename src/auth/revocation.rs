@@ -1,9 +1,13 @@
 //! What `/validate` must refuse, held in memory so that checking costs no database query.
 //!
 //! The database is the source of truth. This list is loaded at start, updated at once by this
-//! process's own writes, told of other replicas' writes through PostgreSQL `LISTEN/NOTIFY`, and
-//! re-synced from the database on reconnect and on a periodic poll (see `revocation_sync`), so a
-//! lost notification costs at most one poll interval.
+//! process's own writes, re-read from the database when another replica says (PostgreSQL
+//! `LISTEN/NOTIFY`: a hint, never trusted for its content), on reconnect, and on a periodic
+//! poll (see `revocation_sync`), so a lost notification costs at most one poll interval.
+//!
+//! Every entry is kept until the tokens it refuses have expired by their own `exp` (for a
+//! session: the latest token it issued), not by the current `ACCESS_TOKEN_TTL`, which may have
+//! been longer when they were issued.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,45 +20,30 @@ use crate::store::{Store, StoreError};
 /// committed late, or a writer whose clock lags, is not missed.
 const SYNC_OVERLAP_SECS: i64 = 60;
 
-/// A change another process made, as carried by a notification.
+/// A change this process made, applied to its own list at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationEvent {
     /// A token id was revoked; the token expires at the given time.
     Token { jti: String, expires_at: i64 },
-    /// A session was ended at the given time.
-    Session { id: String, revoked_at: i64 },
-    /// Users were disabled, enabled or deleted, or cut off their legacy tokens: reload them.
+    /// A session was ended; its last access token expires at `until`.
+    Session { id: String, until: i64 },
+    /// Users were disabled, enabled or deleted, or ended everything they hold: re-read.
     Users,
 }
 
 impl RevocationEvent {
+    /// The notification's payload. Other replicas only log it: what changed, they read from
+    /// the database.
     pub fn encode(&self) -> String {
         match self {
             RevocationEvent::Token { jti, expires_at } => format!("jti {jti} {expires_at}"),
-            RevocationEvent::Session { id, revoked_at } => format!("sid {id} {revoked_at}"),
+            RevocationEvent::Session { id, until } => format!("sid {id} {until}"),
             RevocationEvent::Users => "users".to_owned(),
         }
     }
-
-    pub fn decode(payload: &str) -> Option<Self> {
-        let mut parts = payload.split(' ');
-        let event = match (parts.next()?, parts.next(), parts.next()) {
-            ("jti", Some(jti), Some(exp)) => RevocationEvent::Token {
-                jti: jti.to_owned(),
-                expires_at: exp.parse().ok()?,
-            },
-            ("sid", Some(id), Some(at)) => RevocationEvent::Session {
-                id: id.to_owned(),
-                revoked_at: at.parse().ok()?,
-            },
-            ("users", None, None) => RevocationEvent::Users,
-            _ => return None,
-        };
-        parts.next().is_none().then_some(event)
-    }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct RevocationList {
     /// Revoked token id -> its `exp`, so the entry can go once the token is dead anyway.
     tokens: RwLock<HashMap<String, i64>>,
@@ -65,21 +54,13 @@ pub struct RevocationList {
     /// User id -> the old service's tokens issued at or before this time are refused (their
     /// `POST /auth/logout?scope=all`). Gatehouse's own tokens end with their sessions instead.
     legacy_cutoffs: RwLock<HashMap<i64, i64>>,
-    access_token_ttl: i64,
     /// When the last successful sync started (0: never).
     last_sync: AtomicI64,
 }
 
 impl RevocationList {
-    pub fn new(access_token_ttl: i64) -> Self {
-        Self {
-            tokens: RwLock::default(),
-            sessions: RwLock::default(),
-            blocked_users: RwLock::default(),
-            legacy_cutoffs: RwLock::default(),
-            access_token_ttl,
-            last_sync: AtomicI64::new(0),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     pub fn is_token_revoked(&self, jti: &str) -> bool {
@@ -95,11 +76,10 @@ impl RevocationList {
     }
 
     /// Whether the user ended every session after the old service issued this token (`iat`).
-    /// A token without `iat` cannot show it came later, so it is refused once there is a cutoff.
-    pub fn is_legacy_token_revoked(&self, user_id: i64, iat: Option<i64>) -> bool {
+    pub fn is_legacy_token_revoked(&self, user_id: i64, iat: i64) -> bool {
         read(&self.legacy_cutoffs)
             .get(&user_id)
-            .is_some_and(|cutoff| iat.map_or(true, |iat| iat <= *cutoff))
+            .is_some_and(|cutoff| iat <= *cutoff)
     }
 
     /// Applies a change; returns true when the per-user state must be reloaded from the store.
@@ -109,8 +89,8 @@ impl RevocationList {
                 write(&self.tokens).insert(jti, expires_at);
                 false
             }
-            RevocationEvent::Session { id, revoked_at } => {
-                write(&self.sessions).insert(id, revoked_at + self.access_token_ttl);
+            RevocationEvent::Session { id, until } => {
+                write(&self.sessions).insert(id, until);
                 false
             }
             RevocationEvent::Users => true,
@@ -132,15 +112,11 @@ impl RevocationList {
             .revoked_tokens_since(since, now - CLOCK_SKEW_LEEWAY_SECS)
             .await?;
         let sessions = store
-            .sessions_revoked_since(since.max(now - self.access_token_ttl - CLOCK_SKEW_LEEWAY_SECS))
+            .sessions_revoked_since(since, now - CLOCK_SKEW_LEEWAY_SECS)
             .await?;
         self.reload_users(store).await?;
         write(&self.tokens).extend(tokens);
-        write(&self.sessions).extend(
-            sessions
-                .into_iter()
-                .map(|(id, at)| (id, at + self.access_token_ttl)),
-        );
+        write(&self.sessions).extend(sessions);
         self.last_sync.store(now, Ordering::SeqCst);
         Ok(())
     }
@@ -156,8 +132,9 @@ impl RevocationList {
 
     /// Forgets entries whose tokens would fail the expiry check anyway.
     pub fn purge_expired(&self, now: i64) {
-        write(&self.tokens).retain(|_, exp| *exp + CLOCK_SKEW_LEEWAY_SECS >= now);
-        write(&self.sessions).retain(|_, until| *until + CLOCK_SKEW_LEEWAY_SECS >= now);
+        let live = |expiry: &i64| expiry.saturating_add(CLOCK_SKEW_LEEWAY_SECS) >= now;
+        write(&self.tokens).retain(|_, exp| live(exp));
+        write(&self.sessions).retain(|_, until| live(until));
     }
 }
 
@@ -177,7 +154,7 @@ mod tests {
 
     #[test]
     fn revoked_tokens_are_remembered_until_expired() {
-        let list = RevocationList::new(3600);
+        let list = RevocationList::new();
         list.apply(RevocationEvent::Token {
             jti: "a".into(),
             expires_at: 100,
@@ -192,54 +169,24 @@ mod tests {
 
     #[test]
     fn a_legacy_cutoff_refuses_tokens_issued_at_or_before_it_and_those_without_iat() {
-        let list = RevocationList::new(600);
+        let list = RevocationList::new();
         write(&list.legacy_cutoffs).insert(7, 1_000);
-        assert!(list.is_legacy_token_revoked(7, Some(999)));
-        assert!(list.is_legacy_token_revoked(7, Some(1_000)));
-        assert!(list.is_legacy_token_revoked(7, None));
-        assert!(!list.is_legacy_token_revoked(7, Some(1_001)));
-        assert!(!list.is_legacy_token_revoked(8, Some(999)), "another user");
-        assert!(!list.is_legacy_token_revoked(8, None));
+        assert!(list.is_legacy_token_revoked(7, 999));
+        assert!(list.is_legacy_token_revoked(7, 1_000));
+        assert!(!list.is_legacy_token_revoked(7, 1_001));
+        assert!(!list.is_legacy_token_revoked(8, 999), "another user");
     }
 
     #[test]
     fn ended_sessions_are_remembered_while_their_tokens_live() {
-        let list = RevocationList::new(600);
+        let list = RevocationList::new();
         list.apply(RevocationEvent::Session {
             id: "s".into(),
-            revoked_at: 1_000,
+            until: 1_600,
         });
         list.purge_expired(1_600 + CLOCK_SKEW_LEEWAY_SECS);
         assert!(list.is_session_revoked("s"));
         list.purge_expired(1_601 + CLOCK_SKEW_LEEWAY_SECS);
         assert!(!list.is_session_revoked("s"));
-    }
-
-    #[test]
-    fn events_round_trip_and_garbage_is_ignored() {
-        for event in [
-            RevocationEvent::Token {
-                jti: "abc".into(),
-                expires_at: 5,
-            },
-            RevocationEvent::Session {
-                id: "s-1".into(),
-                revoked_at: 7,
-            },
-            RevocationEvent::Users,
-        ] {
-            assert_eq!(RevocationEvent::decode(&event.encode()), Some(event));
-        }
-        for garbage in [
-            "",
-            "jti",
-            "jti a",
-            "jti a b",
-            "sid a 1 2",
-            "users x",
-            "other 1 2",
-        ] {
-            assert_eq!(RevocationEvent::decode(garbage), None, "{garbage:?}");
-        }
     }
 }

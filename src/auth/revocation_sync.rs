@@ -1,9 +1,12 @@
 //! Keeps each process's `RevocationList` in step with the database and with other replicas.
 //!
 //! - PostgreSQL: every revoking write is followed by `NOTIFY gatehouse_revocations`; each replica
-//!   `LISTEN`s and applies the change within milliseconds. When the listening connection drops,
-//!   the replica reconnects, re-`LISTEN`s, and only then catches up from the database, so nothing
-//!   written in between is missed.
+//!   `LISTEN`s and, told something changed, re-reads the changes from the database within
+//!   milliseconds. A notification is only a hint: anyone who can connect to the database can
+//!   send one, so its payload is never applied, and bursts of them are read as one (at most one
+//!   re-read per `MIN_SYNC_GAP`). When the listening connection drops, the replica reconnects,
+//!   re-`LISTEN`s, and only then catches up from the database, so nothing written in between is
+//!   missed.
 //! - Always (SQLite too): a poll every `REVOCATION_SYNC_INTERVAL_MS` re-reads recent changes and
 //!   purges expired entries, bounding the damage of any lost notification.
 
@@ -19,13 +22,15 @@ use crate::store::Store;
 const MIN_TOMBSTONE_SECS: i64 = 86_400;
 /// Wait between attempts to re-establish the notification connection.
 const RELISTEN_BACKOFF: Duration = Duration::from_secs(1);
+/// Notifications arriving closer together than this cause one re-read, not one each.
+const MIN_SYNC_GAP: Duration = Duration::from_millis(50);
 
-/// Tells the other replicas (and this one's list) about a revocation. Failing to notify is
-/// logged, not fatal: the periodic poll delivers the change a little later.
-pub async fn publish(list: &RevocationList, store: &Store, event: RevocationEvent) {
+/// Tells the other replicas (and this one's list) about a revocation made at `now`. Failing
+/// to notify is logged, not fatal: the periodic poll delivers the change a little later.
+pub async fn publish(list: &RevocationList, store: &Store, event: RevocationEvent, now: i64) {
     if list.apply(event.clone()) {
-        if let Err(e) = list.reload_users(store).await {
-            tracing::warn!(error = %e, "reloading users failed; the poll will retry");
+        if let Err(e) = list.sync(store, now).await {
+            tracing::warn!(error = %e, "re-reading revocations failed; the poll will retry");
         }
     }
     if let Err(e) = store.notify_revocation(&event.encode()).await {
@@ -51,13 +56,18 @@ pub async fn poll_database(
             tracing::warn!(error = %e, "revocation sync failed; keeping the last known list");
         }
         list.purge_expired(now);
-        let tombstone_age = token_ttl_secs.max(MIN_TOMBSTONE_SECS) + CLOCK_SKEW_LEEWAY_SECS;
+        let tombstone_age = token_ttl_secs
+            .max(MIN_TOMBSTONE_SECS)
+            .saturating_add(CLOCK_SKEW_LEEWAY_SECS);
         let purged = async {
             let tokens = store
-                .purge_expired(now - CLOCK_SKEW_LEEWAY_SECS, now - tombstone_age)
+                .purge_expired(
+                    now - CLOCK_SKEW_LEEWAY_SECS,
+                    now.saturating_sub(tombstone_age),
+                )
                 .await?;
             let sessions = store
-                .purge_sessions(now - token_ttl_secs - CLOCK_SKEW_LEEWAY_SECS)
+                .purge_sessions(now, now - CLOCK_SKEW_LEEWAY_SECS)
                 .await?;
             Ok::<_, crate::store::StoreError>(tokens + sessions)
         };
@@ -88,16 +98,14 @@ pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock
         }
         loop {
             match listener.try_recv().await {
-                Ok(Some(notification)) => match RevocationEvent::decode(notification.payload()) {
-                    Some(event) => {
-                        if list.apply(event) {
-                            if let Err(e) = list.reload_users(&store).await {
-                                tracing::warn!(error = %e, "reloading users failed; the poll will retry");
-                            }
-                        }
+                Ok(Some(_)) => {
+                    // Whatever it says, and however many came: read what changed, once.
+                    while listener.next_buffered().is_some() {}
+                    if let Err(e) = list.sync(&store, clock.now()).await {
+                        tracing::warn!(error = %e, "re-reading revocations failed; the poll will retry");
                     }
-                    None => tracing::warn!("ignoring a malformed revocation notification"),
-                },
+                    tokio::time::sleep(MIN_SYNC_GAP).await;
+                }
                 Ok(None) => {
                     tracing::warn!(
                         "revocation notifications interrupted; reconnecting and catching up"

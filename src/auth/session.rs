@@ -10,7 +10,7 @@ use super::refresh_token::{hash_refresh_token, RefreshTokens};
 use super::revocation::{RevocationEvent, RevocationList};
 use super::revocation_sync::publish;
 use super::token::{AccessTokens, Claims};
-use crate::clock::{Clock, CLOCK_SKEW_LEEWAY_SECS};
+use crate::clock::Clock;
 use crate::secrets::random_token;
 use crate::store::{Session, Store, StoreError, User};
 
@@ -129,16 +129,18 @@ impl SessionService {
         } else {
             (access_ttl, access_ttl)
         };
+        let expires_at = now + lifetime;
         let session = Session {
             id: random_token(16),
             user_id: user.id,
             created_at: now,
             last_used_at: now,
-            expires_at: now + lifetime,
+            expires_at,
             absolute_expires_at: now + absolute,
             user_agent: client.user_agent.clone(),
             client_ip: client.ip.clone(),
             revoked_at: None,
+            tokens_expire_at: self.tokens.expiry(now, expires_at),
         };
         let refresh_hash = refresh_token.as_deref().map(hash_refresh_token);
         self.store
@@ -188,10 +190,10 @@ impl SessionService {
                     let rotated = store
                         .rotate_refresh_token(
                             &session.id,
-                            &presented_hash,
-                            &successor_hash,
+                            (&presented_hash, &successor_hash),
                             now,
                             expiry,
+                            self.tokens.expiry(now, expiry),
                         )
                         .await?;
                     if rotated {
@@ -204,6 +206,9 @@ impl SessionService {
                         .await?
                         .is_some_and(|next| next.rotated_at.is_none());
                     if successor_is_current {
+                        // A token of this session expiring later than any before it.
+                        let expiry = self.tokens.expiry(now, session.expires_at);
+                        store.note_token_expiry(&session.id, expiry).await?;
                         return self.renewed(
                             &user,
                             &session.id,
@@ -248,12 +253,12 @@ impl SessionService {
     pub async fn end(&self, ids: &[String]) -> Result<usize, SessionError> {
         let now = self.clock.now();
         let ended = self.store.revoke_sessions(ids, now).await?;
-        for id in &ended {
+        for (id, until) in &ended {
             let event = RevocationEvent::Session {
                 id: id.clone(),
-                revoked_at: now,
+                until: *until,
             };
-            publish(&self.revocations, &self.store, event).await;
+            publish(&self.revocations, &self.store, event, now).await;
         }
         Ok(ended.len())
     }
@@ -266,24 +271,14 @@ impl SessionService {
         claims: &Claims,
         scope: LogoutScope,
     ) -> Result<(), SessionError> {
+        let now = self.clock.now();
         if scope == LogoutScope::All {
-            // Include sessions that just expired: their last tokens pass within the leeway.
-            let expires_after = self.clock.now() - CLOCK_SKEW_LEEWAY_SECS;
-            let ids: Vec<String> = self
-                .store
-                .active_sessions(user_id, expires_after)
-                .await?
-                .into_iter()
-                .map(|s| s.id)
-                .collect();
-            self.end(&ids).await?;
-            // The old service's tokens have no session: cut them off by their issue time.
-            // Recorded even while they are not accepted, so that turning them on cannot bring
-            // these back.
-            self.store
-                .revoke_legacy_tokens(user_id, self.clock.now())
-                .await?;
-            publish(&self.revocations, &self.store, RevocationEvent::Users).await;
+            // One statement for every session, however many, and one event: cut short by the
+            // request timeout, it is either done or not. The old service's tokens have no
+            // session: they are cut off by their issue time, even while they are not accepted,
+            // so that turning them on cannot bring these back.
+            self.store.end_all_of_user(user_id, now).await?;
+            publish(&self.revocations, &self.store, RevocationEvent::Users, now).await;
         }
         match &claims.sid {
             Some(sid) => {
@@ -291,7 +286,6 @@ impl SessionService {
             }
             // A token from before sessions existed: revoke the token itself.
             None => {
-                let now = self.clock.now();
                 // Database first: once the client hears "success", a restart cannot bring it back.
                 self.store
                     .revoke_token(&claims.jti, user_id, claims.exp, now)
@@ -300,7 +294,7 @@ impl SessionService {
                     jti: claims.jti.clone(),
                     expires_at: claims.exp,
                 };
-                publish(&self.revocations, &self.store, event).await;
+                publish(&self.revocations, &self.store, event, now).await;
             }
         }
         Ok(())

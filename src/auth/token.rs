@@ -81,6 +81,11 @@ impl AccessTokens {
         self.ttl_secs
     }
 
+    /// When a token issued at `now` in a session expiring at `session_expires_at` expires.
+    pub fn expiry(&self, now: i64, session_expires_at: i64) -> i64 {
+        now.saturating_add(self.ttl_secs).min(session_expires_at)
+    }
+
     /// Signs a fresh token for `user` in session `sid`, issued at `now`. It expires after the
     /// access-token lifetime or when its session does (`session_expires_at`), whichever comes
     /// first: a token never outlives its session.
@@ -97,7 +102,7 @@ impl AccessTokens {
             email: user.email.clone(),
             admin: user.admin,
             iat: now,
-            exp: (now + self.ttl_secs).min(session_expires_at),
+            exp: self.expiry(now, session_expires_at),
             jti: random_token(16),
             iss: self.issuer.clone(),
             sid: Some(sid.to_owned()),
@@ -143,6 +148,7 @@ mod tests {
             admin: true,
             disabled: false,
             created_at: 0,
+            legacy_name: None,
         }
     }
 

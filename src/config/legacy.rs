@@ -1,11 +1,13 @@
 //! The lazy-migration settings: `LEGACY_DATABASE_URL`, `AUTH_TABLE` and the `LEGACY_*` names.
 
-use super::env::{parse, parse_bool};
+use super::env::{parse, parse_bool, parse_positive};
 use super::ConfigError;
 use crate::auth::legacy_hash::Pbkdf2HexSettings;
 use crate::db_url::{normalise_database_url, redact_url};
 use crate::legacy::ident::{Ident, TableName};
+use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::{parse_format, LegacySettings, LegacyTable};
+use crate::time_format::parse_instant;
 
 /// The legacy table for lazy migration, when `LEGACY_DATABASE_URL` is set. `AUTH_TABLE` alone
 /// (seed 000 deployments carry it over) turns nothing on.
@@ -76,5 +78,35 @@ pub(super) fn legacy_settings(
             salt: get("LEGACY_PBKDF2_SALT").map_or(defaults.salt, String::into_bytes),
             iterations,
         },
+    }))
+}
+
+/// `ACCEPT_LEGACY_TOKENS` and its bounds: `LEGACY_TOKENS_ISSUED_BEFORE` (default: the first
+/// start with the setting on), `LEGACY_TOKEN_MAX_AGE_SECS` (default one day, what the seeds
+/// issued) and `LEGACY_TOKENS_UNTIL` (default: when the last token issued before the switch
+/// has expired).
+pub(super) fn legacy_token_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<LegacyTokenSettings>, ConfigError> {
+    if !parse_bool(get, "ACCEPT_LEGACY_TOKENS", false)? {
+        return Ok(None);
+    }
+    let instant = |name: &'static str| {
+        get(name)
+            .map(|value| {
+                parse_instant(&value).ok_or(ConfigError::Invalid {
+                    name,
+                    value,
+                    reason: "Unix seconds or an RFC 3339 date-time such as 2026-12-01T00:00:00Z",
+                })
+            })
+            .transpose()
+    };
+    Ok(Some(LegacyTokenSettings {
+        issued_before: instant("LEGACY_TOKENS_ISSUED_BEFORE")?,
+        max_age_secs: parse_positive(get, "LEGACY_TOKEN_MAX_AGE_SECS", 86_400)?
+            .try_into()
+            .unwrap_or(i64::MAX),
+        until: instant("LEGACY_TOKENS_UNTIL")?,
     }))
 }

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use crate::auth::password::PasswordHasher;
 use crate::legacy::ident::IdentError;
+use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::LegacySettings;
 use crate::secrets::Secret;
 use database::database_url;
 use env::{parse, parse_bool, parse_positive};
-use legacy::legacy_settings;
+use legacy::{legacy_settings, legacy_token_settings};
 
 mod database;
 mod env;
@@ -47,9 +48,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
-    /// `ACCEPT_LEGACY_TOKENS`: tokens the old service signed with the same secret keep
-    /// validating until they expire (see `legacy::tokens`).
-    pub accept_legacy_tokens: bool,
+    /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
+    /// validating until they expire, within the `LEGACY_TOKEN*` bounds (see `legacy::tokens`).
+    pub legacy_tokens: Option<LegacyTokenSettings>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -141,7 +142,7 @@ impl Config {
             )?),
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
             legacy: legacy_settings(&get)?,
-            accept_legacy_tokens: parse_bool(&get, "ACCEPT_LEGACY_TOKENS", false)?,
+            legacy_tokens: legacy_token_settings(&get)?,
         })
     }
 

@@ -140,7 +140,7 @@ fn bad_numbers_are_one_clear_error() {
 #[test]
 fn lazy_migration_needs_a_legacy_url_and_a_table() {
     let c = config(&[]).unwrap();
-    assert!(c.legacy.is_none() && !c.accept_legacy_tokens);
+    assert!(c.legacy.is_none() && c.legacy_tokens.is_none());
     // Seed 000 deployments carry AUTH_TABLE over: alone, it turns nothing on.
     assert!(config(&[("AUTH_TABLE", "auth_user")])
         .unwrap()
@@ -155,7 +155,7 @@ fn lazy_migration_needs_a_legacy_url_and_a_table() {
         ("ACCEPT_LEGACY_TOKENS", "true"),
     ])
     .unwrap();
-    assert!(c.accept_legacy_tokens);
+    assert!(c.legacy_tokens.is_some());
     let legacy = c.legacy.unwrap();
     assert_eq!(legacy.url, "mysql://root:pw@h/auth");
     assert_eq!(legacy.table.table.to_string(), "user");
@@ -231,4 +231,39 @@ fn bad_legacy_settings_are_one_clear_line() {
         assert!(!err.contains('\n'), "{err}");
     }
     assert!(config(&[("ACCEPT_LEGACY_TOKENS", "sometimes")]).is_err());
+}
+
+#[test]
+fn legacy_tokens_have_bounds() {
+    let c = config(&[("ACCEPT_LEGACY_TOKENS", "true")]).unwrap();
+    let bounds = c.legacy_tokens.unwrap();
+    assert_eq!(bounds.issued_before, None, "the first start decides");
+    assert_eq!(bounds.max_age_secs, 86_400);
+    assert_eq!(bounds.until, None);
+    let bounds = config(&[
+        ("ACCEPT_LEGACY_TOKENS", "true"),
+        ("LEGACY_TOKENS_ISSUED_BEFORE", "2026-11-23T14:05:12Z"),
+        ("LEGACY_TOKEN_MAX_AGE_SECS", "3600"),
+        ("LEGACY_TOKENS_UNTIL", "1795450000"),
+    ])
+    .unwrap()
+    .legacy_tokens
+    .unwrap();
+    assert_eq!(bounds.issued_before, Some(1_795_442_712));
+    assert_eq!(bounds.max_age_secs, 3600);
+    assert_eq!(bounds.until, Some(1_795_450_000));
+    let err = config(&[
+        ("ACCEPT_LEGACY_TOKENS", "true"),
+        ("LEGACY_TOKENS_UNTIL", "soon"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("LEGACY_TOKENS_UNTIL=\"soon\""),
+        "{err}"
+    );
+    assert!(config(&[
+        ("ACCEPT_LEGACY_TOKENS", "true"),
+        ("LEGACY_TOKEN_MAX_AGE_SECS", "0")
+    ])
+    .is_err());
 }

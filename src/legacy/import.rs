@@ -188,6 +188,8 @@ fn prepare(row: LegacyRow, settings: &LegacySettings) -> Result<Candidate, Strin
             name,
             password_hash: String::new(),
             admin: row.admin.unwrap_or(settings.admin_default),
+            // The row's email as stored: the old service's tokens name the user by it.
+            legacy_name: Some(row.email.clone()),
         },
         password,
     })

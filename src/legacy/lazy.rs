@@ -149,6 +149,8 @@ impl LazyMigration {
             // Always argon2id: the password is at hand, so no legacy hash is ever kept.
             password_hash: hasher.hash(password.to_owned()).await?,
             admin: row.admin.unwrap_or(settings.admin_default),
+            // The row's email as stored: the old service's tokens name the user by it.
+            legacy_name: Some(row.email.clone()),
         };
         let created = match accounts::create(store, &new_user, now).await {
             // Another user has this username: create the user without one.

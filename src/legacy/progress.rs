@@ -198,7 +198,10 @@ mod tests {
         assert!(!summary.contains("merge or delete"), "{summary}");
         p.reject(16, AMBIGUOUS_EMAIL);
         let summary = p.summary("t", false, true);
-        assert!(summary.contains("  ambiguous email: 1 (row 16)"), "{summary}");
+        assert!(
+            summary.contains("  ambiguous email: 1 (row 16)"),
+            "{summary}"
+        );
         assert!(summary.contains("merge or delete"), "{summary}");
     }
 

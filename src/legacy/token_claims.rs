@@ -16,21 +16,22 @@ use crate::store::User;
 /// It names its user by email only; `legacy::tokens` maps it to a Gatehouse user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyToken {
-    /// The `username` claim (or `email`), as signed.
+    /// The `username` claim (or `email`), as signed: the old row's email, exactly.
     pub email: String,
     /// True only for a JSON `true`; never more than the user's record allows (see `claims_for`).
     pub admin: bool,
-    pub iat: Option<i64>,
+    pub iat: i64,
     pub exp: i64,
     /// The old services set no `jti`: this synthetic one is `legacy-` and the base64url
     /// SHA-256 of the whole token, so logout can revoke the token without storing it.
     pub jti: String,
 }
 
-/// What a seed token may carry. `jti`, `iss` and `sid` are read only to refuse tokens that
-/// have them: Gatehouse's own tokens have them, and must never pass as legacy ones (that would
-/// bypass their revocation by `jti` and session).
+/// What a seed token may carry, and nothing else. `jti`, `iss` and `sid` are read only to
+/// refuse tokens that have them: Gatehouse's own tokens have them, and must never pass as
+/// legacy ones (that would bypass their revocation by `jti` and session).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LegacyPayload {
     username: Option<String>,
     email: Option<String>,
@@ -54,7 +55,7 @@ pub fn claims_for(user: &User, token: &LegacyToken) -> Claims {
         username: user.email.clone(),
         email: user.email.clone(),
         admin: token.admin && user.admin,
-        iat: token.iat.unwrap_or(0),
+        iat: token.iat,
         exp: token.exp,
         jti: token.jti.clone(),
         iss: LEGACY_ISSUER.to_owned(),
@@ -62,41 +63,65 @@ pub fn claims_for(user: &User, token: &LegacyToken) -> Claims {
     }
 }
 
-/// Checks a token in the seeds' shape: signature and algorithm as `verify`, `exp` required
-/// and checked with the same leeway, `iat`/`nbf` not in the future, and a `username` (or
-/// `email`) naming the user. Only called when `verify` found the token not to be ours.
+/// How far the old service's tokens are trusted (`ACCEPT_LEGACY_TOKENS` and its bounds, with
+/// the switch-over time decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegacyTokenPolicy {
+    /// Tokens issued (`iat`) after this were not issued before the switch to Gatehouse: the old
+    /// service still running, or a token forged with a leaked secret after it.
+    pub issued_before: i64,
+    /// The longest a token may live (`exp - iat`) and the oldest it may be (`now - iat`).
+    pub max_age: i64,
+    /// After this, no old token is accepted at all.
+    pub until: i64,
+}
+
+/// Checks a token in the seeds' shape: signature and algorithm as `verify`, only the seeds'
+/// claims (`username`/`email`, `admin`, `exp`, `iat`, `nbf`), `exp` and `iat` required and
+/// within `policy`, nothing in the future, and a `username` (or `email`) naming the user. Only
+/// called when `verify` found the token not to be ours.
 ///
-/// Seed 002's tokens (`{"sub": <its own row id>, "iat", "exp"}`) are refused: their `sub` is
-/// the old table's id, which means nothing here (read as a Gatehouse id it would name
-/// someone else), and they lived one minute.
-pub fn verify(keys: &KeySet, token: &str, now: i64) -> Result<LegacyToken, TokenError> {
+/// Other JWTs signed with the same secret are refused by their shape: Gatehouse's own (they
+/// have `jti`, `iss`, `sid`), seed 002's (`{"sub": <its own row id>, …}`: that id means
+/// nothing here), and a Flask app's password-reset or confirmation tokens (claims of their
+/// own) (RFC 8725 §2.8, §3.11).
+pub fn verify(
+    keys: &KeySet,
+    token: &str,
+    now: i64,
+    policy: &LegacyTokenPolicy,
+) -> Result<LegacyToken, TokenError> {
+    if now > policy.until {
+        return Err(TokenError::Invalid);
+    }
     let p: LegacyPayload = keys.verify_legacy(token)?;
     if p.jti.is_some() || p.iss.is_some() || p.sid.is_some() {
         return Err(TokenError::Invalid);
     }
     // Whole seconds (PyJWT writes integers; floats are tolerated), within ±10^15 so that
-    // adding the leeway cannot overflow.
+    // sums of them and the leeway cannot overflow.
     let seconds = |t: f64| (t.is_finite() && t.abs() < 1e15).then_some(t.floor() as i64);
     let exp = p.exp.and_then(seconds).ok_or(TokenError::Invalid)?;
-    if exp + CLOCK_SKEW_LEEWAY_SECS < now {
-        return Err(TokenError::Expired);
-    }
-    let iat = p
-        .iat
-        .map(|t| seconds(t).ok_or(TokenError::Invalid))
-        .transpose()?;
+    let iat = p.iat.and_then(seconds).ok_or(TokenError::Invalid)?;
     let nbf = p
         .nbf
         .map(|t| seconds(t).ok_or(TokenError::Invalid))
         .transpose()?;
-    let future = |t: Option<i64>| t.is_some_and(|t| t > now + CLOCK_SKEW_LEEWAY_SECS);
-    if future(iat) || future(nbf) {
+    if exp + CLOCK_SKEW_LEEWAY_SECS < now {
+        return Err(TokenError::Expired);
+    }
+    let future = |t: i64| t > now + CLOCK_SKEW_LEEWAY_SECS;
+    if future(iat) || nbf.is_some_and(future) {
         return Err(TokenError::Invalid);
     }
+    if iat > policy.issued_before || exp - iat > policy.max_age {
+        return Err(TokenError::Invalid);
+    }
+    if iat.saturating_add(policy.max_age) + CLOCK_SKEW_LEEWAY_SECS < now {
+        return Err(TokenError::Expired);
+    }
     let email = match (p.username, p.email) {
-        (Some(username), Some(email)) if !username.eq_ignore_ascii_case(&email) => {
-            return Err(TokenError::Invalid)
-        }
+        (Some(username), Some(email)) if username != email => return Err(TokenError::Invalid),
         (Some(name), _) | (None, Some(name)) => name,
         (None, None) => return Err(TokenError::Invalid),
     };
@@ -128,6 +153,7 @@ mod tests {
             admin: true,
             disabled: false,
             created_at: 0,
+            legacy_name: None,
         }
     }
 
@@ -137,6 +163,19 @@ mod tests {
 
     fn ours() -> AccessTokens {
         AccessTokens::new(Arc::new(keys()), "gatehouse".into(), 3600)
+    }
+
+    /// Issued up to time 1,500, living a day at most, accepted for ever.
+    fn policy() -> LegacyTokenPolicy {
+        LegacyTokenPolicy {
+            issued_before: 1_500,
+            max_age: 86_400,
+            until: i64::MAX,
+        }
+    }
+
+    fn verify_now(token: &str, now: i64) -> Result<LegacyToken, TokenError> {
+        verify(&keys(), token, now, &policy())
     }
 
     fn legacy(claims: serde_json::Value, secret: &str) -> String {
@@ -159,12 +198,12 @@ mod tests {
             ours().verify(&token, 1_500).unwrap_err(),
             TokenError::Invalid
         );
-        let verified = verify(&keys(), &token, 1_500).unwrap();
+        let verified = verify_now(&token, 1_500).unwrap();
         assert_eq!(verified.email, "ada@example.com");
         assert!(verified.admin);
-        assert_eq!((verified.iat, verified.exp), (Some(1_000), 2_000));
+        assert_eq!((verified.iat, verified.exp), (1_000, 2_000));
         assert!(verified.jti.starts_with("legacy-") && verified.jti.len() == 50);
-        assert_eq!(verify(&keys(), &token, 1_600).unwrap().jti, verified.jti);
+        assert_eq!(verify_now(&token, 1_600).unwrap().jti, verified.jti);
 
         let mut user = user();
         user.admin = false;
@@ -183,52 +222,43 @@ mod tests {
     fn legacy_tokens_keep_the_time_and_signature_checks() {
         let secret = "s".repeat(32);
         let token = legacy(
-            serde_json::json!({"username": "a@b.co", "exp": 2_000}),
+            serde_json::json!({"username": "a@b.co", "exp": 2_000, "iat": 1_000}),
             &secret,
         );
-        assert!(verify(&keys(), &token, 2_000 + CLOCK_SKEW_LEEWAY_SECS).is_ok());
+        assert!(verify_now(&token, 2_000 + CLOCK_SKEW_LEEWAY_SECS).is_ok());
         assert_eq!(
-            verify(&keys(), &token, 2_001 + CLOCK_SKEW_LEEWAY_SECS).unwrap_err(),
+            verify_now(&token, 2_001 + CLOCK_SKEW_LEEWAY_SECS).unwrap_err(),
             TokenError::Expired
         );
         let other = legacy(
-            serde_json::json!({"username": "a@b.co", "exp": 2_000}),
+            serde_json::json!({"username": "a@b.co", "exp": 2_000, "iat": 1_000}),
             &"t".repeat(32),
         );
         assert_eq!(
-            verify(&keys(), &other, 1_000).unwrap_err(),
+            verify_now(&other, 1_000).unwrap_err(),
             TokenError::BadSignature
         );
         let future = legacy(
-            serde_json::json!({"username": "a@b.co", "exp": 9_000, "iat": 5_000}),
+            serde_json::json!({"username": "a@b.co", "exp": 9_000, "iat": 1_400}),
             &secret,
         );
-        assert_eq!(
-            verify(&keys(), &future, 1_000).unwrap_err(),
-            TokenError::Invalid
+        assert_eq!(verify_now(&future, 1_000).unwrap_err(), TokenError::Invalid);
+        let no_exp = legacy(
+            serde_json::json!({"username": "a@b.co", "iat": 1_000}),
+            &secret,
         );
-        let no_exp = legacy(serde_json::json!({"username": "a@b.co"}), &secret);
-        assert_eq!(
-            verify(&keys(), &no_exp, 1_000).unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(verify_now(&no_exp, 1_000).unwrap_err(), TokenError::Invalid);
         let huge = legacy(
-            serde_json::json!({"username": "a@b.co", "exp": 1e300}),
+            serde_json::json!({"username": "a@b.co", "exp": 1e300, "iat": 1_000}),
             &secret,
         );
-        assert_eq!(
-            verify(&keys(), &huge, 1_000).unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(verify_now(&huge, 1_000).unwrap_err(), TokenError::Invalid);
     }
 
     #[test]
     fn gatehouse_and_seed_002_tokens_are_never_legacy() {
         let (own, _) = ours().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
-        assert_eq!(
-            verify(&keys(), &own, 1_000).unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(verify_now(&own, 1_000).unwrap_err(), TokenError::Invalid);
         let seed_002 = legacy(
             serde_json::json!({"sub": 7, "iat": 1_000, "exp": 1_060}),
             &"s".repeat(32),
@@ -238,15 +268,82 @@ mod tests {
             TokenError::Invalid
         );
         assert_eq!(
-            verify(&keys(), &seed_002, 1_000).unwrap_err(),
+            verify_now(&seed_002, 1_000).unwrap_err(),
             TokenError::Invalid
         );
         let other_iss = legacy(
-            serde_json::json!({"username": "a@b.co", "exp": 2_000, "iss": "elsewhere"}),
+            serde_json::json!({"username": "a@b.co", "exp": 2_000, "iat": 1_000, "iss": "elsewhere"}),
             &"s".repeat(32),
         );
         assert_eq!(
-            verify(&keys(), &other_iss, 1_000).unwrap_err(),
+            verify_now(&other_iss, 1_000).unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn only_tokens_issued_before_the_switch_and_within_a_day_pass() {
+        let secret = "s".repeat(32);
+        let token = |claims: serde_json::Value| legacy(claims, &secret);
+        let refused = |claims: serde_json::Value, now: i64| verify_now(&token(claims), now);
+
+        // No `iat`: when it was issued cannot be told.
+        assert_eq!(
+            refused(
+                serde_json::json!({"username": "a@b.co", "exp": 2_000}),
+                1_000
+            ),
+            Err(TokenError::Invalid)
+        );
+        // Issued after the switch (the old service still running, or a leaked secret).
+        assert_eq!(
+            refused(
+                serde_json::json!({"username": "a@b.co", "exp": 3_000, "iat": 1_501}),
+                1_600
+            ),
+            Err(TokenError::Invalid)
+        );
+        // An absurd lifetime.
+        assert_eq!(
+            refused(
+                serde_json::json!({"username": "a@b.co", "exp": 1_000 + 86_401, "iat": 1_000}),
+                1_100
+            ),
+            Err(TokenError::Invalid)
+        );
+        // Older than the longest lifetime, whatever its `exp` says.
+        let day_old =
+            serde_json::json!({"username": "a@b.co", "exp": 1_000 + 86_400, "iat": 1_000});
+        assert!(refused(day_old.clone(), 1_000 + 86_400 + CLOCK_SKEW_LEEWAY_SECS).is_ok());
+        assert_eq!(
+            refused(day_old, 1_001 + 86_400 + CLOCK_SKEW_LEEWAY_SECS),
+            Err(TokenError::Expired)
+        );
+        // A Flask password-reset token signed with the same secret: claims of its own.
+        assert_eq!(
+            refused(
+                serde_json::json!({"reset_password": 7, "email": "a@b.co", "exp": 2_000, "iat": 1_000}),
+                1_100
+            ),
+            Err(TokenError::Invalid)
+        );
+        // `username` and `email` that differ, even in case only.
+        assert_eq!(
+            refused(
+                serde_json::json!({"username": "A@b.co", "email": "a@b.co", "exp": 2_000, "iat": 1_000}),
+                1_100
+            ),
+            Err(TokenError::Invalid)
+        );
+        // After the sunset, nothing passes.
+        let fine = token(serde_json::json!({"username": "a@b.co", "exp": 2_000, "iat": 1_000}));
+        let sunset = LegacyTokenPolicy {
+            until: 1_099,
+            ..policy()
+        };
+        assert!(verify(&keys(), &fine, 1_099, &sunset).is_ok());
+        assert_eq!(
+            verify(&keys(), &fine, 1_100, &sunset).unwrap_err(),
             TokenError::Invalid
         );
     }

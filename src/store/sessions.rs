@@ -13,6 +13,8 @@ pub struct Session {
     pub user_agent: String,
     pub client_ip: String,
     pub revoked_at: Option<i64>,
+    /// When the last access token issued for this session expires.
+    pub tokens_expire_at: i64,
 }
 
 impl Session {
@@ -37,7 +39,8 @@ pub struct RefreshTokenRow {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, revoked_at";
+    "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, \
+     revoked_at, tokens_expire_at";
 
 const INSERT_REFRESH_TOKEN: &str =
     "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)";
@@ -51,7 +54,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let insert_session = self.sql(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
-             user_agent, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             user_agent, client_ip, tokens_expire_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         );
         let insert_token = self.sql(INSERT_REFRESH_TOKEN);
         on_pool!(self, pool => {
@@ -65,6 +68,7 @@ impl Store {
             .bind(session.absolute_expires_at)
             .bind(&session.user_agent)
             .bind(&session.client_ip)
+            .bind(session.tokens_expire_at)
             .execute(&mut *tx)
             .await?;
             if let Some(hash) = refresh_hash {
@@ -122,22 +126,26 @@ impl Store {
         )
     }
 
-    /// Retires `old_hash` in favour of `new_hash` and slides the session's expiry. Returns false
-    /// when `old_hash` was already retired: a concurrent refresh won the race.
+    /// Retires `old_hash` in favour of `new_hash`, slides the session's expiry, and records
+    /// that an access token expiring at `token_expiry` is issued. Returns false when
+    /// `old_hash` was already retired: a concurrent refresh won the race.
     pub async fn rotate_refresh_token(
         &self,
         session_id: &str,
-        old_hash: &str,
-        new_hash: &str,
+        (old_hash, new_hash): (&str, &str),
         now: i64,
         new_expiry: i64,
+        token_expiry: i64,
     ) -> Result<bool, StoreError> {
         let retire = self.sql(
             "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
         );
         let insert_token = self.sql(INSERT_REFRESH_TOKEN);
-        let slide =
-            self.sql("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3");
+        let slide = self.sql(
+            "UPDATE sessions SET last_used_at = $1, expires_at = $2, \
+             tokens_expire_at = CASE WHEN tokens_expire_at < $3 THEN $4 ELSE tokens_expire_at END \
+             WHERE id = $5",
+        );
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let retired = sqlx::query(&retire)
@@ -158,6 +166,8 @@ impl Store {
             sqlx::query(&slide)
                 .bind(now)
                 .bind(new_expiry)
+                .bind(token_expiry)
+                .bind(token_expiry)
                 .bind(session_id)
                 .execute(&mut *tx)
                 .await?;
@@ -166,51 +176,111 @@ impl Store {
         }))
     }
 
-    /// Marks sessions revoked (those already revoked keep their time) and tells other replicas.
-    /// Returns the ids that were active.
+    /// Records that an access token of the session expiring at `token_expiry` was issued.
+    pub async fn note_token_expiry(
+        &self,
+        session_id: &str,
+        token_expiry: i64,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE sessions SET tokens_expire_at = $1 WHERE id = $2 AND tokens_expire_at < $3",
+        );
+        on_pool!(self, pool => sqlx::query(&sql)
+            .bind(token_expiry)
+            .bind(session_id)
+            .bind(token_expiry)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Marks sessions revoked (those already revoked keep their time). Returns those that were
+    /// active, as `(id, tokens_expire_at)`.
     pub async fn revoke_sessions(
         &self,
         ids: &[String],
         now: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        let sql =
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let update =
             self.sql("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL");
+        let select = self.sql("SELECT tokens_expire_at FROM sessions WHERE id = $1");
         let mut revoked = Vec::new();
         for id in ids {
-            let changed = on_pool!(self, pool => sqlx::query(&sql)
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected());
-            if changed == 1 {
-                revoked.push(id.clone());
+            let expiry: Option<i64> = on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let changed = sqlx::query(&update)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let expiry = if changed == 1 {
+                    sqlx::query_scalar(&select).bind(id).fetch_optional(&mut *tx).await?
+                } else {
+                    None
+                };
+                tx.commit().await?;
+                expiry
+            });
+            if let Some(expiry) = expiry {
+                revoked.push((id.clone(), expiry));
             }
         }
         Ok(revoked)
     }
 
-    /// Sessions revoked at or after `since`, as `(id, revoked_at)`.
+    /// Ends everything `user_id` holds, in one transaction: every session (one statement,
+    /// however many there are) and the old service's tokens issued until `now`.
+    pub async fn end_all_of_user(&self, user_id: i64, now: i64) -> Result<(), StoreError> {
+        let sessions = self
+            .sql("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL");
+        // Never moves back: a later cut-off keeps what an earlier one refused.
+        let legacy = self.sql(
+            "UPDATE users SET legacy_tokens_revoked_at = $1 \
+             WHERE id = $2 AND (legacy_tokens_revoked_at IS NULL OR legacy_tokens_revoked_at < $3)",
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&sessions).bind(now).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(&legacy).bind(now).bind(user_id).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Sessions revoked at or after `since` whose tokens may still be accepted at `live_at`,
+    /// as `(id, tokens_expire_at)`.
     pub async fn sessions_revoked_since(
         &self,
         since: i64,
+        live_at: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let sql = self.sql(
-            "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1",
+            "SELECT id, tokens_expire_at FROM sessions \
+             WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND tokens_expire_at >= $2",
         );
         Ok(on_pool!(self, pool => sqlx::query_as(&sql)
         .bind(since)
+        .bind(live_at)
         .fetch_all(pool)
         .await?))
     }
 
-    /// Deletes sessions that expired, or were revoked, before `before` (their refresh tokens go
-    /// with them).
-    pub async fn purge_sessions(&self, before: i64) -> Result<u64, StoreError> {
-        let sql = self.sql("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $2");
+    /// Deletes sessions that expired or were revoked, once every access token they issued
+    /// expired before `tokens_dead_before` (their refresh tokens go with them).
+    pub async fn purge_sessions(
+        &self,
+        now: i64,
+        tokens_dead_before: i64,
+    ) -> Result<u64, StoreError> {
+        let sql = self.sql(
+            "DELETE FROM sessions WHERE (expires_at < $1 OR revoked_at IS NOT NULL) \
+             AND tokens_expire_at < $2",
+        );
         Ok(on_pool!(self, pool => sqlx::query(&sql)
-        .bind(before)
-        .bind(before)
+        .bind(now)
+        .bind(tokens_dead_before)
         .execute(pool)
         .await?
         .rows_affected()))

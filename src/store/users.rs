@@ -15,6 +15,8 @@ pub struct User {
     pub admin: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// For users who came from the old service: their row's email there, exactly as stored.
+    pub legacy_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct NewUser {
     pub name: String,
     pub password_hash: String,
     pub admin: bool,
+    /// Set for users copied from the old service's table (see `User::legacy_name`).
+    pub legacy_name: Option<String>,
 }
 
 /// PostgreSQL text cannot hold NUL, so no stored value contains one: a lookup for such a value
@@ -39,10 +43,11 @@ impl Store {
         match self.backend() {
             Backend::MySql => {
                 "id, CAST(email AS CHAR) AS email, CAST(username AS CHAR) AS username, \
-                                name, password_hash, admin, disabled, created_at"
+                 name, password_hash, admin, disabled, created_at, \
+                 CAST(legacy_name AS CHAR) AS legacy_name"
             }
             Backend::Sqlite | Backend::Postgres => {
-                "id, email, username, name, password_hash, admin, disabled, created_at"
+                "id, email, username, name, password_hash, admin, disabled, created_at, legacy_name"
             }
         }
     }
@@ -59,8 +64,8 @@ impl Store {
     pub async fn insert_user(&self, user: &NewUser, now: i64) -> Result<User, StoreError> {
         // Read back by email (unique) in the same transaction: MySQL has no `RETURNING`.
         let insert = self.sql(
-            "INSERT INTO users (email, username, name, password_hash, admin, disabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)",
+            "INSERT INTO users (email, username, name, password_hash, admin, disabled, created_at, \
+             updated_at, legacy_name) VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7, $8)",
         );
         let select = self.select_user_by_email();
         Ok(on_pool!(self, pool => {
@@ -73,6 +78,7 @@ impl Store {
                 .bind(user.admin)
                 .bind(now)
                 .bind(now)
+                .bind(&user.legacy_name)
                 .execute(&mut *tx)
                 .await?;
             let row = sqlx::query_as::<_, User>(&select)
@@ -108,6 +114,20 @@ impl Store {
             .bind(&email)
             .fetch_optional(pool)
             .await?))
+    }
+
+    /// The users whose old-service row had exactly this email (`legacy_name`); at most two,
+    /// enough to tell one from several.
+    pub async fn find_users_by_legacy_name(&self, name: &str) -> Result<Vec<User>, StoreError> {
+        if !storable(name) {
+            return Ok(Vec::new());
+        }
+        let columns = self.user_columns();
+        let sql = format!("SELECT {columns} FROM users WHERE legacy_name = $1 LIMIT 2");
+        let sql = self.sql(&sql);
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(name).fetch_all(pool).await?),
+        )
     }
 
     pub async fn find_user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
@@ -196,17 +216,6 @@ impl Store {
                 }
             }
         }))
-    }
-
-    /// Refuses the old service's tokens that `user_id` got at or before `at` (its `iat`).
-    pub async fn revoke_legacy_tokens(&self, user_id: i64, at: i64) -> Result<(), StoreError> {
-        // Never moves back: a later logout-everywhere keeps what an earlier one refused.
-        let sql = self.sql(
-            "UPDATE users SET legacy_tokens_revoked_at = $1 \
-             WHERE id = $2 AND (legacy_tokens_revoked_at IS NULL OR legacy_tokens_revoked_at < $3)",
-        );
-        on_pool!(self, pool => sqlx::query(&sql).bind(at).bind(user_id).bind(at).execute(pool).await?.rows_affected());
-        Ok(())
     }
 
     /// User id -> the time at or before which its legacy tokens are refused.

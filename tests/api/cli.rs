@@ -10,7 +10,7 @@ use crate::helpers::*;
 backend_tests!(
     user_add_admin_can_log_in_with_an_admin_token,
     user_list_shows_emails_but_never_hashes,
-    user_disable_refuses_existing_tokens_until_enabled,
+    user_disable_ends_every_session_for_good,
     user_delete_refuses_existing_tokens,
     migrate_twice_is_harmless,
     config_errors_exit_with_code_2_and_one_line,
@@ -87,8 +87,15 @@ async fn user_list_shows_emails_but_never_hashes(app: TestApp) {
     assert!(!out.contains(PASSWORD), "{out}");
 }
 
-async fn user_disable_refuses_existing_tokens_until_enabled(app: TestApp) {
-    let token = app.signup_user("ada@example.com", PASSWORD, "Ada").await;
+/// Disabling ends every session and refresh token the user holds: enabling the account again
+/// brings none of them back (an attacker's stolen refresh token stays dead).
+async fn user_disable_ends_every_session_for_good(app: TestApp) {
+    let signup = app
+        .signup(json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"}))
+        .await;
+    signup.assert_status(201);
+    let token = signup.json()["jwt_token"].as_str().unwrap().to_owned();
+    let refresh_token = signup.json()["refresh_token"].as_str().unwrap().to_owned();
     let other = app
         .signup_user("grace@example.com", PASSWORD, "Grace")
         .await;
@@ -112,11 +119,23 @@ async fn user_disable_refuses_existing_tokens_until_enabled(app: TestApp) {
     let enabled = app.cli(&["user", "enable", "ada@example.com"], None).await;
 
     assert_success(&enabled, "user enable");
-    app.wait_for_validate_status(&token, StatusCode::OK).await;
-    app.profile(&token).await.assert_status(200);
-    app.basic_login("ada@example.com", PASSWORD)
-        .await
-        .assert_status(200);
+    let fresh = app.basic_login("ada@example.com", PASSWORD).await;
+    fresh.assert_status(200);
+    app.wait_for_validate_status(&fresh.text, StatusCode::OK)
+        .await;
+    let refused = app.validate_token(&token).await;
+    refused.assert_invalid_token();
+    assert_eq!(
+        refused.json()["message"],
+        "JWT token is blocked. Please login again"
+    );
+    app.post_json(
+        "/auth/token/refresh",
+        &json!({"refresh_token": refresh_token}),
+    )
+    .await
+    .assert_status(401);
+    app.validate_token(&other).await.assert_status(200);
 }
 
 async fn user_delete_refuses_existing_tokens(app: TestApp) {

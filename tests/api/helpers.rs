@@ -174,8 +174,13 @@ impl TestApp {
 
     /// Restarts with `name=value` added to the configuration.
     pub async fn restart_with(&mut self, name: &str, value: &str) {
-        self.env.insert(name.to_owned(), value.to_owned());
+        self.set_env(name, value);
         self.restart().await;
+    }
+
+    /// Adds `name=value` to the configuration of the next (re)start.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.insert(name.to_owned(), value.to_owned());
     }
 
     /// The server's current time, in Unix seconds.

@@ -18,6 +18,7 @@ async fn store_with(dir: &tempfile::TempDir, email: &str, password_hash: &str) -
         name: "Ada".into(),
         password_hash: password_hash.into(),
         admin: false,
+        legacy_name: None,
     };
     store.insert_user(&user, 1_000).await.unwrap();
     store
@@ -41,7 +42,7 @@ fn service(store: &Store, hasher: &PasswordHasher) -> LoginService {
         store.clone(),
         tokens,
         RefreshTokens::new(&secret),
-        Arc::new(RevocationList::new(3600)),
+        Arc::new(RevocationList::new()),
         policy,
         clock.clone(),
     );

@@ -589,7 +589,14 @@ async fn case_variant_emails_are_all_rejected(app: TestApp) {
         vec![text("bystander@example.com"), text("bystander-password")],
     ];
     legacy.insert("users", &["email", "password"], rows).await;
-    let args = ["--from", &legacy.url, "--table", "users", "--format", "plain"];
+    let args = [
+        "--from",
+        &legacy.url,
+        "--table",
+        "users",
+        "--format",
+        "plain",
+    ];
 
     let output = import(&app, &args, 0).await;
 

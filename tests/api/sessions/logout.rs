@@ -9,6 +9,7 @@ backend_tests!(
     logout_with_an_unknown_scope_is_400_and_ends_nothing,
     logouts_survive_a_restart,
     logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway,
+    a_logout_outlives_a_shorter_token_lifetime,
 );
 
 const LOGGED_OUT: &str = "Logout Successful";
@@ -115,6 +116,29 @@ async fn logouts_survive_a_restart(mut app: TestApp) {
     assert_session_alive(&app, &bystander).await;
 }
 
+/// A logout is remembered until the tokens it ended expire by their own `exp`: lowering
+/// `ACCESS_TOKEN_TTL` and restarting must not let them back in once the new, shorter lifetime
+/// has passed (nor may the purge forget them then).
+async fn a_logout_outlives_a_shorter_token_lifetime(mut app: TestApp) {
+    let logged_out = signup(&app, "ada@example.com").await;
+    let everywhere = signup(&app, "grace@example.com").await;
+    app.logout(&logged_out.access)
+        .await
+        .assert_success(200, LOGGED_OUT);
+    app.logout_scope(&everywhere.access, "all")
+        .await
+        .assert_success(200, LOGGED_OUT);
+
+    app.restart_with("ACCESS_TOKEN_TTL", "60").await;
+    app.clock.advance(600);
+    // A poll or two runs meanwhile, with its purge.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.restart().await;
+
+    assert_session_ended(&app, &logged_out.access).await;
+    assert_session_ended(&app, &everywhere.access).await;
+}
+
 /// A session refreshed just before its 90-day cap holds an access token that outlives the
 /// session row's expiry by up to `ACCESS_TOKEN_TTL`. "Log out everywhere" must still end it.
 async fn logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway(app: TestApp) {
@@ -138,4 +162,35 @@ async fn logout_all_ends_a_capped_session_whose_token_is_inside_the_leeway(app: 
     reply.assert_success(200, LOGGED_OUT);
     assert_session_ended(&app, &fresh.access).await;
     assert_session_ended(&app, &capped.access).await;
+}
+
+/// Anyone who can connect to PostgreSQL can `NOTIFY`: a notification is only a hint to re-read
+/// the database, never applied for what it says (here: a session that was never ended, and a
+/// token id "expiring" at the end of time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_notification_revokes_nothing() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let ada = signup(&app, "ada@example.com").await;
+    let pool = sqlx::PgPool::connect(&app.database_url)
+        .await
+        .expect("connect to PostgreSQL");
+
+    for payload in [
+        format!("sid {} 99999999999", ada.sid),
+        format!("jti x {}", i64::MAX),
+        "users".to_owned(),
+        "garbage".to_owned(),
+    ] {
+        sqlx::query("SELECT pg_notify('gatehouse_revocations', $1)")
+            .bind(payload)
+            .execute(&pool)
+            .await
+            .expect("notify");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    assert_session_alive(&app, &ada).await;
+    pool.close().await;
 }
