@@ -2,6 +2,8 @@
 //! constant-time comparison.
 
 use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -26,6 +28,39 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret([{} bytes redacted])", self.0.len())
+    }
+}
+
+/// The secret in the file at `path`, which is created, readable by its owner only (mode
+/// 0600), holding `new()`'s value if it does not exist yet. Two processes creating it at once
+/// agree on whichever was written first.
+pub fn secret_file(path: &Path, new: impl FnOnce() -> String) -> std::io::Result<Secret> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            let value = new();
+            file.write_all(value.as_bytes())?;
+            file.sync_all()?;
+            Ok(Secret::new(value))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret_file(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// The secret in the file at `path` (surrounding whitespace ignored); an empty file is an
+/// error, never an empty secret.
+pub fn read_secret_file(path: &Path) -> std::io::Result<Secret> {
+    let value = std::fs::read_to_string(path)?;
+    match value.trim() {
+        "" => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the secret file is empty",
+        )),
+        value => Ok(Secret::new(value)),
     }
 }
 
@@ -68,6 +103,23 @@ mod tests {
         let (a, b) = (random_token(16), random_token(16));
         assert_ne!(a, b);
         assert_eq!(a.len(), 22);
+    }
+
+    #[test]
+    fn a_secret_file_is_created_once_private_then_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt.secret");
+        let first = secret_file(&path, || "first".into()).unwrap();
+        let again = secret_file(&path, || "second".into()).unwrap();
+        assert_eq!((first.expose(), again.expose()), ("first", "first"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, " \n").unwrap();
+        assert!(read_secret_file(&path).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Only the wiring (`app`, `cli`) reads it; everything below gets the values it needs.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::password::PasswordHasher;
@@ -23,8 +24,11 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
-    /// `None`: generate one and keep it in the database (see `app::signing_secret`).
+    /// `None`: read `jwt_secret_file`, or on SQLite generate one into a file beside the
+    /// database (see `app::signing_secret`).
     pub jwt_secret: Option<Secret>,
+    /// `JWT_SECRET_FILE`: a file holding the signing secret.
+    pub jwt_secret_file: Option<PathBuf>,
     pub allow_weak_secret: bool,
     pub host: IpAddr,
     pub port: u16,
@@ -106,6 +110,7 @@ impl Config {
         Ok(Self {
             database_url: database_url(&get)?,
             jwt_secret: jwt_secret.map(|(_, v)| Secret::new(v)),
+            jwt_secret_file: get("JWT_SECRET_FILE").map(|path| PathBuf::from(path.trim())),
             allow_weak_secret,
             host: parse(&get, "HOST", "0.0.0.0".parse().ok(), "an IP address")?,
             port: parse(&get, "PORT", Some(5000), "a port number")?,

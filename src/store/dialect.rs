@@ -91,7 +91,9 @@ impl Pool {
         };
         Ok(Some(match backend {
             Backend::Sqlite => {
-                let options = SqliteConnectOptions::from_str(url)?
+                let options = SqliteConnectOptions::from_str(url)?;
+                create_private_file(options.get_filename())?;
+                let options = options
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     // FULL: a signup acknowledged with 201 survives a crash or power cut.
@@ -187,6 +189,14 @@ impl Pool {
         }))
     }
 
+    /// The database file, for SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Pool::Sqlite(pool) => Some(pool.connect_options().get_filename().to_owned()),
+            Pool::Postgres(_) | Pool::MySql(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite(_) => Backend::Sqlite,
@@ -197,6 +207,24 @@ impl Pool {
 
     pub async fn close(&self) {
         on_each_pool!(self, p => p.close().await)
+    }
+}
+
+/// Creates a new SQLite file readable and writable by its owner only (mode 0600): it holds
+/// password hashes. SQLite gives its `-wal` and `-shm` files the same mode. An existing file is
+/// left as it is; `:memory:` databases have no file.
+fn create_private_file(path: &std::path::Path) -> Result<(), sqlx::Error> {
+    if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.starts_with(':')) {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e)),
     }
 }
 

@@ -123,6 +123,11 @@ impl Store {
         self.pool.backend()
     }
 
+    /// Where the database file is, for SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.pool.sqlite_file()
+    }
+
     pub fn backend_name(&self) -> &'static str {
         self.backend().name()
     }

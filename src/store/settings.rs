@@ -1,4 +1,5 @@
-//! Key/value settings the service keeps for itself (the generated signing secret).
+//! Key/value settings the service keeps for itself (when `ACCEPT_LEGACY_TOKENS` was turned
+//! on; before, the generated signing secret, now kept out of the database).
 
 use super::{on_pool, Store, StoreError};
 
@@ -22,5 +23,19 @@ impl Store {
                 .fetch_one(pool)
                 .await?)
         })
+    }
+
+    pub async fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let select = self.sql("SELECT value FROM settings WHERE name = $1");
+        Ok(on_pool!(self, pool => sqlx::query_scalar(&select)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn delete_setting(&self, name: &str) -> Result<(), StoreError> {
+        let delete = self.sql("DELETE FROM settings WHERE name = $1");
+        on_pool!(self, pool => sqlx::query(&delete).bind(name).execute(pool).await?.rows_affected());
+        Ok(())
     }
 }

@@ -178,6 +178,11 @@ impl TestApp {
         self.restart().await;
     }
 
+    /// Removes `name` from the configuration of the next (re)start.
+    pub fn unset_env(&mut self, name: &str) {
+        self.env.remove(name);
+    }
+
     /// Adds `name=value` to the configuration of the next (re)start.
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_owned(), value.to_owned());

@@ -21,4 +21,5 @@ mod migration;
 mod profile_health;
 mod replicas;
 mod robustness;
+mod secrets_at_rest;
 mod sessions;
