@@ -160,6 +160,24 @@ pub async fn set_disabled(
     Ok(user)
 }
 
+/// Grants or removes admin. Removing it also ends every session the user holds, so no token
+/// that still says `admin: true` outlives the change (the user signs in again).
+pub async fn set_admin(
+    store: &Store,
+    email: &str,
+    admin: bool,
+    now: i64,
+) -> Result<User, AccountError> {
+    let user = store
+        .set_user_admin(&email_key(email), admin, now)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    if !admin {
+        store.end_all_of_user(user.id, now).await?;
+    }
+    Ok(user)
+}
+
 /// Deletes the user with this email and returns their id; a tombstone keeps their tokens
 /// refused.
 pub async fn delete(store: &Store, email: &str, now: i64) -> Result<i64, AccountError> {

@@ -35,6 +35,14 @@ pub(super) enum UserCommand {
     Enable { email: String },
     /// Delete the user; tokens they hold are refused from then on.
     Delete { email: String },
+    /// Grant (true) or remove (false) admin. Removing it ends the user's sessions. Review
+    /// admins after a migration: LEGACY_ADMIN_DEFAULT and --admin-default make every migrated
+    /// user one.
+    SetAdmin {
+        email: String,
+        #[arg(value_name = "BOOL", action = clap::ArgAction::Set)]
+        admin: bool,
+    },
 }
 
 pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow::Result<()> {
@@ -72,21 +80,40 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
         }
         UserCommand::List => {
             println!(
-                "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} created",
-                "id", "email", "username", "name", "admin", "disabled"
+                "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} created",
+                "id", "email", "username", "name", "admin", "disabled", "origin"
             );
             for u in store.list_users().await? {
                 println!(
-                    "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {}",
+                    "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} {}",
                     u.id,
                     u.email,
                     u.username.as_deref().unwrap_or("-"),
                     u.name,
                     u.admin,
                     u.disabled,
+                    // Migrated users may be admins only because their seed made everyone one.
+                    if u.legacy_name.is_some() {
+                        "migrated"
+                    } else {
+                        "gatehouse"
+                    },
                     rfc3339(u.created_at)
                 );
             }
+        }
+        UserCommand::SetAdmin { email, admin } => {
+            let email = email_key(&email);
+            match accounts::set_admin(&store, &email, admin, now).await {
+                Ok(user) if admin => println!("user {} ({}) is an admin", user.id, user.email),
+                Ok(user) => println!(
+                    "user {} ({}) is no longer an admin; their sessions are ended",
+                    user.id, user.email
+                ),
+                Err(AccountError::NotFound) => bail!("no user with email {email}"),
+                Err(e) => return Err(e.into()),
+            }
+            announce(&store).await;
         }
         UserCommand::Disable { email } => set_disabled(&store, &email, true, now).await?,
         UserCommand::Enable { email } => set_disabled(&store, &email, false, now).await?,

@@ -152,12 +152,34 @@ impl Store {
         disabled: bool,
         now: i64,
     ) -> Result<Option<User>, StoreError> {
-        let update = self.sql("UPDATE users SET disabled = $1, updated_at = $2 WHERE email = $3");
+        self.set_user_flag("disabled", email, disabled, now).await
+    }
+
+    /// Grants or removes admin; returns the user, or `None` for an unknown email.
+    pub async fn set_user_admin(
+        &self,
+        email: &str,
+        admin: bool,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        self.set_user_flag("admin", email, admin, now).await
+    }
+
+    /// Sets one of the boolean columns `disabled` or `admin` (never caller input).
+    async fn set_user_flag(
+        &self,
+        column: &'static str,
+        email: &str,
+        value: bool,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let update = format!("UPDATE users SET {column} = $1, updated_at = $2 WHERE email = $3");
+        let update = self.sql(&update);
         let select = self.select_user_by_email();
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(&update)
-                .bind(disabled)
+                .bind(value)
                 .bind(now)
                 .bind(email)
                 .execute(&mut *tx)

@@ -10,6 +10,7 @@ use super::*;
 backend_tests!(
     every_fixture_format_imports_and_logs_in,
     case_variant_emails_are_all_rejected,
+    migrated_admins_are_visible_and_can_be_removed,
 );
 
 /// SQLite legacy tables holding every reference hash, into each Gatehouse backend.
@@ -622,4 +623,63 @@ async fn case_variant_emails_are_all_rejected(app: TestApp) {
             .assert_text(401, "Invalid credentials");
     }
     log_in_both_ways(&app, "bystander@example.com", "bystander-password").await;
+}
+
+/// Seed 000 made every user an admin (`--admin-default true`, `LEGACY_ADMIN_DEFAULT`): the
+/// list shows who is an admin and who was migrated, and `set-admin … false` removes it, ending
+/// the sessions whose tokens still say admin.
+async fn migrated_admins_are_visible_and_can_be_removed(app: TestApp) {
+    let legacy = LegacyDb::sqlite().await;
+    legacy
+        .execute("CREATE TABLE auth_user (email TEXT, password TEXT)")
+        .await;
+    let rows = vec![vec![text("ada@example.com"), text(PASSWORD)]];
+    legacy
+        .insert("auth_user", &["email", "password"], rows)
+        .await;
+    let args = [
+        "--from",
+        &legacy.url,
+        "--table",
+        "auth_user",
+        "--format",
+        "plain",
+        "--admin-default",
+        "true",
+    ];
+    import(&app, &args, 0).await;
+    app.signup_user("nat@example.com", PASSWORD, "Nat").await;
+    let token = log_in_both_ways(&app, "ada@example.com", PASSWORD).await;
+    assert_eq!(decode_claims(&token, &app.secret)["admin"], true);
+    let listed = |output: &std::process::Output, email: &str| -> Vec<String> {
+        let out = stdout(output);
+        let line = out
+            .lines()
+            .find(|line| line.contains(email))
+            .unwrap_or_else(|| panic!("{email} not listed: {out}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    let list = app.cli(&["user", "list"], None).await;
+    let ada = listed(&list, "ada@example.com");
+    assert!(
+        ada.contains(&"true".to_owned()) && ada.contains(&"migrated".to_owned()),
+        "{ada:?}"
+    );
+    assert!(listed(&list, "nat@example.com").contains(&"gatehouse".to_owned()));
+
+    let removed = app
+        .cli(&["user", "set-admin", "ada@example.com", "false"], None)
+        .await;
+
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    app.wait_for_validate_status(&token, StatusCode::UNAUTHORIZED)
+        .await;
+    let fresh = log_in_both_ways(&app, "ada@example.com", PASSWORD).await;
+    assert_eq!(decode_claims(&fresh, &app.secret)["admin"], false);
+    let list = app.cli(&["user", "list"], None).await;
+    assert!(!listed(&list, "ada@example.com").contains(&"true".to_owned()));
+    let unknown = app
+        .cli(&["user", "set-admin", "nobody@example.com", "true"], None)
+        .await;
+    assert_eq!(unknown.status.code(), Some(1));
 }
