@@ -107,6 +107,8 @@ impl Accounts {
     /// Creates the account `profile` describes, with `password` (checked here) as its password.
     pub async fn add(&self, profile: Profile, password: String) -> Result<User, AccountError> {
         check_password(&password).map_err(AccountError::Invalid)?;
+        // As for logins: a signup that the hashing queue would refuse costs no lookup.
+        self.hasher.wait_for_room().await?;
         if let Some(reserved) = &self.reserved {
             if reserved.is_reserved(&profile.email).await? {
                 return Err(AccountError::EmailTaken);

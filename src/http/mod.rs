@@ -23,7 +23,8 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
+    SET_COOKIE,
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::map_response;
@@ -82,14 +83,20 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         )
 }
 
-/// Errors produced below the handlers (405, timeouts) come without a body; give them the same
-/// JSON body as every other error.
+/// Marks every answer `Cache-Control: no-store`. Errors produced below the handlers (405,
+/// timeouts) come without a body; give them the same JSON body as every other error.
 async fn json_error_bodies<B>(response: Response<B>) -> Response
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let response = response.map(Body::new);
+    let mut response = response.map(Body::new);
+    // Every answer may carry a token or someone's claims: no cache may keep one (RFC 6749
+    // §5.1). An answer that says otherwise keeps its own.
+    response
+        .headers_mut()
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
         || response.headers().contains_key(CONTENT_TYPE)

@@ -12,7 +12,9 @@
 //!   says as much already).
 //! - Two concurrent first logins of one user race on the unique email: the loser re-reads the
 //!   winner's user, so there is exactly one.
-//! - The legacy database being down answers 503 (`StoreError::Unavailable`), never 500.
+//! - A login whose legacy lookup fails (the legacy database down or slow) is answered like a
+//!   wrong password, and logged: a 503 only for emails not migrated yet would tell them apart.
+//!   Signup answers 503 while it cannot check the legacy table.
 //! - Signup refuses an email the legacy table has (`ReservedEmails`), so nobody can take a
 //!   legacy user's account before its owner's first login.
 //!
@@ -120,7 +122,13 @@ impl LazyMigration {
                 tracing::warn!(%problem, "a legacy row matching a login cannot be used; it needs fixing or importing");
                 return Ok(None);
             }
-            Err(error) => return Err(store_error(error).into()),
+            // Answered like any failed login (the dummy verify still runs): a 503 here, while
+            // known emails get 401, would tell which emails are not migrated yet.
+            Err(error) => {
+                let error = store_error(error);
+                tracing::warn!(%error, "the legacy table could not be read for a login; answered as a failed login");
+                return Ok(None);
+            }
         };
         // The row's own email: a login by username has none of its own.
         let Ok(email) = normalise_email(&row.email) else {

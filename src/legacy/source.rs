@@ -207,8 +207,12 @@ impl LegacySource {
         }
     }
 
-    /// The one row `sql` finds for `value`: more than one is `Ambiguous`.
+    /// The one row `sql` finds for `value`: more than one is `Ambiguous`. A value no database
+    /// can hold (a NUL character: PostgreSQL refuses it outright) matches no row.
     async fn find_one(&self, sql: &str, value: &str) -> Result<Lookup, SourceError> {
+        if value.contains('\0') {
+            return Ok(Lookup::Missing);
+        }
         let layout = self.layout;
         let rows: Vec<Result<LegacyRow, RowProblem>> = deadline(async {
             Ok(on_each_pool!(&self.pool, p => sqlx::query(sql)

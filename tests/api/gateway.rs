@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 backend_tests!(
+    no_answer_carrying_a_token_may_be_cached,
     basic_login_returns_the_token_as_plain_text,
     token_carries_every_claim_and_verifies_with_the_secret,
     each_login_gets_a_distinct_jti,
@@ -299,4 +300,40 @@ async fn access_token_ttl_sets_the_token_lifetime(mut app: TestApp) {
     app.validate_token(&token).await.assert_status(200);
     app.clock.advance(1);
     app.validate_token(&token).await.assert_invalid_token();
+}
+
+/// Tokens and claims must not be kept by a cache on the way (RFC 6749 §5.1).
+async fn no_answer_carrying_a_token_may_be_cached(app: TestApp) {
+    let signup = app
+        .signup(json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"}))
+        .await;
+    let refresh_token = signup.json()["refresh_token"].as_str().unwrap().to_owned();
+    let basic = app.basic_login("ada@example.com", PASSWORD).await;
+    let json_login = app
+        .json_login(json!({"email": "ada@example.com", "password": PASSWORD}))
+        .await;
+    let auth_login = app
+        .auth_login(json!({"email": "ada@example.com", "password": PASSWORD}))
+        .await;
+    let refreshed = app
+        .post_json(
+            "/auth/token/refresh",
+            &json!({"refresh_token": refresh_token}),
+        )
+        .await;
+    let validated = app.validate_token(&basic.text).await;
+    let failed = app.basic_login("ada@example.com", "wrong password").await;
+
+    for (what, reply) in [
+        ("signup", &signup),
+        ("Basic /login", &basic),
+        ("JSON /login", &json_login),
+        ("/auth/login", &auth_login),
+        ("refresh", &refreshed),
+        ("/validate", &validated),
+        ("a failed login", &failed),
+    ] {
+        assert!(reply.status.as_u16() < 500, "{what}: {}", reply.text);
+        assert_eq!(reply.header("cache-control"), "no-store", "{what}");
+    }
 }
