@@ -204,6 +204,7 @@ fn session_policy(config: &Config) -> SessionPolicy {
         refresh_ttl: config.refresh_token_ttl.as_secs() as i64,
         refresh_max_ttl: config.refresh_token_max_ttl.as_secs() as i64,
         reuse_grace: config.refresh_reuse_grace.as_secs() as i64,
+        max_per_user: config.max_sessions_per_user,
     }
 }
 

@@ -2,7 +2,8 @@
 //! user. `SessionService` is the one place sessions start, refresh and end.
 //!
 //! Presenting an already-rotated refresh token within the grace window gets the same successor
-//! (see `refresh_token`); after the window it is theft, and the whole session ends.
+//! (see `refresh_token`); after the window, or any older one, it is theft, and the whole
+//! session ends. A user holds at most `max_per_user` sessions: the oldest end first.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use super::refresh_token::{hash_refresh_token, RefreshTokens};
 use super::revocation::{RevocationEvent, RevocationList};
 use super::revocation_sync::publish;
 use super::token::{AccessTokens, Claims};
-use crate::clock::Clock;
+use crate::clock::{Clock, CLOCK_SKEW_LEEWAY_SECS};
 use crate::secrets::random_token;
 use crate::store::{Session, Store, StoreError, User};
 
@@ -26,6 +27,9 @@ pub struct SessionPolicy {
     /// An already-rotated refresh token presented again within this window gets the same
     /// successor (two tabs refreshing at once); later, it ends the whole session.
     pub reuse_grace: i64,
+    /// Sessions a user may hold at once (`MAX_SESSIONS_PER_USER`); a login beyond ends the
+    /// oldest.
+    pub max_per_user: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +124,6 @@ impl SessionService {
         let now = self.clock.now();
         let policy = self.policy;
         let access_ttl = self.tokens.ttl_secs();
-        let refresh_token = with_refresh.then(|| random_token(32));
         let (lifetime, absolute) = if with_refresh {
             (
                 policy.refresh_ttl.min(policy.refresh_max_ttl),
@@ -141,11 +144,12 @@ impl SessionService {
             client_ip: client.ip.clone(),
             revoked_at: None,
             tokens_expire_at: self.tokens.expiry(now, expires_at),
+            refresh_generation: 0,
+            refresh_rotated_at: None,
         };
-        let refresh_hash = refresh_token.as_deref().map(hash_refresh_token);
-        self.store
-            .insert_session(&session, refresh_hash.as_deref())
-            .await?;
+        self.store.insert_session(&session).await?;
+        self.enforce_cap(user.id, now).await?;
+        let refresh_token = with_refresh.then(|| self.refresh.token(&session.id, 0));
         let (access_token, claims) =
             self.tokens
                 .issue(user, &session.id, now, session.expires_at)?;
@@ -157,72 +161,149 @@ impl SessionService {
         })
     }
 
+    /// Ends the user's oldest sessions beyond the cap.
+    async fn enforce_cap(&self, user_id: i64, now: i64) -> Result<(), SessionError> {
+        let live_at = now - CLOCK_SKEW_LEEWAY_SECS;
+        let oldest = self
+            .store
+            .sessions_beyond(user_id, self.policy.max_per_user, live_at)
+            .await?;
+        if !oldest.is_empty() {
+            tracing::info!(
+                user_id,
+                ended = oldest.len(),
+                "ended a user's oldest sessions beyond MAX_SESSIONS_PER_USER"
+            );
+            self.end(&oldest).await?;
+        }
+        Ok(())
+    }
+
     /// Exchanges a refresh token for a new access token and a new refresh token.
     pub async fn refresh(&self, presented: &str) -> Result<RefreshOutcome, SessionError> {
-        let store = &self.store;
-        let presented_hash = hash_refresh_token(presented);
-        // Two passes at most: the second follows a concurrent refresh that won the rotation race.
+        match self.refresh.open(presented) {
+            Some((session_id, generation)) => {
+                self.refresh_generation(&session_id, generation).await
+            }
+            None => self.refresh_stored(presented).await,
+        }
+    }
+
+    /// The session, if it can still be refreshed, and its user, if still enabled (a disabled
+    /// or deleted user's session is ended). `None`: nothing to renew.
+    async fn refreshable(
+        &self,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, SessionError> {
+        let Some(session) = self
+            .store
+            .find_session(session_id)
+            .await?
+            .filter(|s| s.is_active(now))
+        else {
+            return Ok(None);
+        };
+        match self
+            .store
+            .find_user_by_id(session.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        {
+            Some(user) => Ok(Some((session, user))),
+            None => {
+                self.end(&[session.id]).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A token of the generation scheme: the current generation rotates; the one before, within
+    /// the grace window, gets the same successor; any older one is reuse.
+    async fn refresh_generation(
+        &self,
+        session_id: &str,
+        generation: i64,
+    ) -> Result<RefreshOutcome, SessionError> {
+        // Two passes at most: the second follows a concurrent refresh that won the race.
         for _ in 0..2 {
-            let Some(row) = store.find_refresh_token(&presented_hash).await? else {
+            let now = self.clock.now();
+            let Some((session, user)) = self.refreshable(session_id, now).await? else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            let current = session.refresh_generation;
+            let within_grace = session
+                .refresh_rotated_at
+                .is_some_and(|at| now - at <= self.policy.reuse_grace);
+            if generation == current {
+                let expiry = (now + self.policy.refresh_ttl).min(session.absolute_expires_at);
+                let expiries = (expiry, self.tokens.expiry(now, expiry));
+                let advanced = self
+                    .store
+                    .advance_refresh_generation(session_id, current, now, expiries)
+                    .await?;
+                if advanced {
+                    let successor = self.refresh.token(session_id, current + 1);
+                    return self.renewed(&user, session_id, successor, now, expiry);
+                }
+            } else if generation == current - 1 && within_grace {
+                return self.renew_again(&user, &session, now).await;
+            } else if generation < current {
+                return self.reuse_detected(session.id).await;
+            } else {
+                return Ok(RefreshOutcome::Invalid);
+            }
+        }
+        Ok(RefreshOutcome::Invalid)
+    }
+
+    /// A token from before the generation scheme (stored as SHA-256): honoured once; its
+    /// successor is the session's current generation token.
+    async fn refresh_stored(&self, presented: &str) -> Result<RefreshOutcome, SessionError> {
+        let presented_hash = hash_refresh_token(presented);
+        for _ in 0..2 {
+            let Some(row) = self.store.find_refresh_token(&presented_hash).await? else {
                 return Ok(RefreshOutcome::Invalid);
             };
             let now = self.clock.now();
-            let Some(session) = store
-                .find_session(&row.session_id)
-                .await?
-                .filter(|s| s.is_active(now))
-            else {
+            let Some((session, user)) = self.refreshable(&row.session_id, now).await? else {
                 return Ok(RefreshOutcome::Invalid);
             };
-            let Some(user) = store
-                .find_user_by_id(session.user_id)
-                .await?
-                .filter(|u| !u.disabled)
-            else {
-                self.end(&[session.id]).await?;
-                return Ok(RefreshOutcome::Invalid);
-            };
-            let successor = self.refresh.successor(presented);
-            let successor_hash = hash_refresh_token(&successor);
+            let within_grace = |at: i64| now - at <= self.policy.reuse_grace;
             match row.rotated_at {
                 None => {
                     let expiry = (now + self.policy.refresh_ttl).min(session.absolute_expires_at);
-                    let rotated = store
-                        .rotate_refresh_token(
-                            &session.id,
-                            (&presented_hash, &successor_hash),
-                            now,
-                            expiry,
-                            self.tokens.expiry(now, expiry),
-                        )
-                        .await?;
-                    if rotated {
+                    let expiries = (expiry, self.tokens.expiry(now, expiry));
+                    let ids = (session.id.as_str(), presented_hash.as_str());
+                    if self.store.retire_refresh_token(ids, now, expiries).await? {
+                        let generation = session.refresh_generation;
+                        let successor = self.refresh.token(&session.id, generation);
                         return self.renewed(&user, &session.id, successor, now, expiry);
                     }
                 }
-                Some(rotated_at) if now - rotated_at <= self.policy.reuse_grace => {
-                    let successor_is_current = store
-                        .find_refresh_token(&successor_hash)
-                        .await?
-                        .is_some_and(|next| next.rotated_at.is_none());
-                    if successor_is_current {
-                        // A token of this session expiring later than any before it.
-                        let expiry = self.tokens.expiry(now, session.expires_at);
-                        store.note_token_expiry(&session.id, expiry).await?;
-                        return self.renewed(
-                            &user,
-                            &session.id,
-                            successor,
-                            now,
-                            session.expires_at,
-                        );
-                    }
-                    return self.reuse_detected(session.id).await;
+                // Used within the grace window, and its successor not rotated yet.
+                Some(at) if within_grace(at) && session.refresh_generation == 0 => {
+                    return self.renew_again(&user, &session, now).await;
                 }
                 Some(_) => return self.reuse_detected(session.id).await,
             }
         }
         Ok(RefreshOutcome::Invalid)
+    }
+
+    /// The just-rotated token again, within the grace window (two tabs refreshing at once):
+    /// the same successor, and a new access token.
+    async fn renew_again(
+        &self,
+        user: &User,
+        session: &Session,
+        now: i64,
+    ) -> Result<RefreshOutcome, SessionError> {
+        // An access token of this session expiring later than any before it.
+        let expiry = self.tokens.expiry(now, session.expires_at);
+        self.store.note_token_expiry(&session.id, expiry).await?;
+        let successor = self.refresh.token(&session.id, session.refresh_generation);
+        self.renewed(user, &session.id, successor, now, session.expires_at)
     }
 
     fn renewed(

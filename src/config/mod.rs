@@ -41,6 +41,8 @@ pub struct Config {
     /// An already-rotated refresh token presented again within this window gets the same
     /// successor (two tabs refreshing at once); later, it revokes the whole session.
     pub refresh_reuse_grace: Duration,
+    /// Sessions a user may hold at once; a login beyond ends the oldest.
+    pub max_sessions_per_user: u64,
     /// How often each process re-reads revocations and disabled users written by others.
     pub revocation_sync_interval: Duration,
     /// Threads that hash passwords (`HASH_WORKERS`; by default one per core but one).
@@ -132,6 +134,7 @@ impl Config {
                 Some(10),
                 "a number of seconds",
             )?),
+            max_sessions_per_user: parse_positive(&get, "MAX_SESSIONS_PER_USER", 1000)?,
             revocation_sync_interval: Duration::from_millis(parse_positive(
                 &get,
                 "REVOCATION_SYNC_INTERVAL_MS",

@@ -15,6 +15,10 @@ pub struct Session {
     pub revoked_at: Option<i64>,
     /// When the last access token issued for this session expires.
     pub tokens_expire_at: i64,
+    /// The generation of the session's current refresh token (see `auth::refresh_token`).
+    pub refresh_generation: i64,
+    /// When the current generation was reached (`None`: never refreshed).
+    pub refresh_rotated_at: Option<i64>,
 }
 
 impl Session {
@@ -40,26 +44,16 @@ pub struct RefreshTokenRow {
 
 const SESSION_COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, \
-     revoked_at, tokens_expire_at";
-
-const INSERT_REFRESH_TOKEN: &str =
-    "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)";
+     revoked_at, tokens_expire_at, refresh_generation, refresh_rotated_at";
 
 impl Store {
-    /// Creates a session, with its first refresh token when the login hands one out.
-    pub async fn insert_session(
-        &self,
-        session: &Session,
-        refresh_hash: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let insert_session = self.sql(
+    /// Creates a session (its refresh tokens are derived from its id and generation).
+    pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        let sql = self.sql(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
              user_agent, client_ip, tokens_expire_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         );
-        let insert_token = self.sql(INSERT_REFRESH_TOKEN);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(&insert_session)
+        on_pool!(self, pool => sqlx::query(&sql)
             .bind(&session.id)
             .bind(session.user_id)
             .bind(session.created_at)
@@ -69,18 +63,9 @@ impl Store {
             .bind(&session.user_agent)
             .bind(&session.client_ip)
             .bind(session.tokens_expire_at)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(hash) = refresh_hash {
-                sqlx::query(&insert_token)
-                    .bind(hash)
-                    .bind(&session.id)
-                    .bind(session.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        });
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
@@ -126,21 +111,48 @@ impl Store {
         )
     }
 
-    /// Retires `old_hash` in favour of `new_hash`, slides the session's expiry, and records
-    /// that an access token expiring at `token_expiry` is issued. Returns false when
-    /// `old_hash` was already retired: a concurrent refresh won the race.
-    pub async fn rotate_refresh_token(
+    /// Moves the session's refresh token from generation `from` to the next, slides its expiry,
+    /// and records that an access token expiring at `token_expiry` is issued. Returns false
+    /// when the session is no longer at `from`: a concurrent refresh won the race.
+    pub async fn advance_refresh_generation(
         &self,
         session_id: &str,
-        (old_hash, new_hash): (&str, &str),
+        from: i64,
         now: i64,
-        new_expiry: i64,
-        token_expiry: i64,
+        (new_expiry, token_expiry): (i64, i64),
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE sessions SET refresh_generation = $1, refresh_rotated_at = $2, last_used_at = $3, \
+             expires_at = $4, \
+             tokens_expire_at = CASE WHEN tokens_expire_at < $5 THEN $6 ELSE tokens_expire_at END \
+             WHERE id = $7 AND refresh_generation = $8 AND revoked_at IS NULL",
+        );
+        let changed = on_pool!(self, pool => sqlx::query(&sql)
+            .bind(from + 1)
+            .bind(now)
+            .bind(now)
+            .bind(new_expiry)
+            .bind(token_expiry)
+            .bind(token_expiry)
+            .bind(session_id)
+            .bind(from)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(changed == 1)
+    }
+
+    /// Marks a refresh token from before the generation scheme as used, sliding its session's
+    /// expiry like a refresh. Returns false when it was used already (a concurrent refresh).
+    pub async fn retire_refresh_token(
+        &self,
+        (session_id, token_hash): (&str, &str),
+        now: i64,
+        (new_expiry, token_expiry): (i64, i64),
     ) -> Result<bool, StoreError> {
         let retire = self.sql(
             "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL",
         );
-        let insert_token = self.sql(INSERT_REFRESH_TOKEN);
         let slide = self.sql(
             "UPDATE sessions SET last_used_at = $1, expires_at = $2, \
              tokens_expire_at = CASE WHEN tokens_expire_at < $3 THEN $4 ELSE tokens_expire_at END \
@@ -149,20 +161,14 @@ impl Store {
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let retired = sqlx::query(&retire)
-            .bind(now)
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                .bind(now)
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             if retired != 1 {
                 return Ok(false);
             }
-            sqlx::query(&insert_token)
-                .bind(new_hash)
-                .bind(session_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
             sqlx::query(&slide)
                 .bind(now)
                 .bind(new_expiry)
@@ -174,6 +180,39 @@ impl Store {
             tx.commit().await?;
             true
         }))
+    }
+
+    /// The user's sessions whose tokens may still be accepted at `live_at`, oldest first,
+    /// beyond the newest `keep`: the ones a cap on sessions per user ends.
+    pub async fn sessions_beyond(
+        &self,
+        user_id: i64,
+        keep: u64,
+        live_at: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let count = self.sql(
+            "SELECT COUNT(*) FROM sessions \
+             WHERE user_id = $1 AND revoked_at IS NULL AND tokens_expire_at >= $2",
+        );
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(&count)
+            .bind(user_id)
+            .bind(live_at)
+            .fetch_one(pool)
+            .await?);
+        let excess = u64::try_from(count).unwrap_or(0).saturating_sub(keep);
+        if excess == 0 {
+            return Ok(Vec::new());
+        }
+        let oldest = self.sql(
+            "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND tokens_expire_at >= $2 \
+             ORDER BY created_at, id LIMIT $3",
+        );
+        Ok(on_pool!(self, pool => sqlx::query_scalar(&oldest)
+            .bind(user_id)
+            .bind(live_at)
+            .bind(i64::try_from(excess).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await?))
     }
 
     /// Records that an access token of the session expiring at `token_expiry` was issued.

@@ -20,7 +20,7 @@ mod server_process;
 mod tokens;
 
 use database::{create_mysql_database, create_postgres_database, TestDatabase};
-pub use database::{drop_database, random_hex, with_database_name};
+pub use database::{drop_database, query_number, random_hex, with_database_name};
 use process::run_with_timeout;
 pub use reply::*;
 pub use server_process::ServerProcess;

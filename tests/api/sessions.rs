@@ -105,13 +105,20 @@ fn sid_of(app: &TestApp, token: &str) -> String {
     sid.to_owned()
 }
 
-/// 43 base64url characters without padding: 256 bits.
+/// `v2.<session id>.<generation>.<tag>`, the tag 43 base64url characters without padding
+/// (a 256-bit HMAC): URL-safe, and unguessable without the server's key.
 fn assert_refresh_token_shape(token: &str) {
-    assert_eq!(token.len(), 43, "refresh token {token:?}");
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 4, "refresh token {token:?}");
+    assert_eq!(parts[0], "v2", "refresh token {token:?}");
+    assert!(parts[2].parse::<u64>().is_ok(), "refresh token {token:?}");
+    let tag = URL_SAFE_NO_PAD
+        .decode(parts[3])
         .unwrap_or_else(|e| panic!("refresh token {token:?} is not base64url: {e}"));
-    assert_eq!(bytes.len(), 32, "refresh token {token:?}");
+    assert_eq!(tag.len(), 32, "refresh token {token:?}");
+    assert!(token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
 }
 
 /// `/validate` refuses `token` because its session was ended.

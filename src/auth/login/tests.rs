@@ -37,6 +37,7 @@ fn service(store: &Store, hasher: &PasswordHasher) -> LoginService {
         refresh_ttl: 3600,
         refresh_max_ttl: 7200,
         reuse_grace: 10,
+        max_per_user: 100,
     };
     let sessions = SessionService::new(
         store.clone(),

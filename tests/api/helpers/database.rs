@@ -122,3 +122,23 @@ pub fn drop_database(admin_url: &str, name: &str, mysql: bool) {
         eprintln!("warning: could not drop the test database {name}");
     }
 }
+
+/// Runs `sql` on the database at `url` (SQLite, PostgreSQL or MySQL) and returns the first
+/// column of its first row as a number (0 when there is no row): for tests that look at what
+/// the server stored.
+pub async fn query_number(url: &str, sql: &str) -> i64 {
+    use sqlx::Row as _;
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        let row = conn.fetch_optional(sql).await.expect("query");
+        return row.map_or(0, |r| r.try_get::<i64, _>(0).expect("a number"));
+    }
+    if url.starts_with("mysql:") {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        let row = conn.fetch_optional(sql).await.expect("query");
+        return row.map_or(0, |r| r.try_get::<i64, _>(0).expect("a number"));
+    }
+    let mut conn = PgConnection::connect(url).await.expect("connect");
+    let row = conn.fetch_optional(sql).await.expect("query");
+    row.map_or(0, |r| r.try_get::<i64, _>(0).expect("a number"))
+}

@@ -12,6 +12,9 @@ backend_tests!(
     reuse_within_the_grace_window_returns_the_same_successor,
     reuse_after_the_grace_window_ends_the_session,
     reuse_detection_survives_a_restart,
+    refreshing_in_a_loop_stores_nothing_per_token,
+    a_refresh_token_from_before_generations_is_honoured_once,
+    a_login_beyond_the_session_cap_ends_the_oldest,
     concurrent_refreshes_with_one_token_get_the_same_successor,
 );
 
@@ -191,4 +194,82 @@ async fn concurrent_refreshes_with_one_token_get_the_same_successor(app: TestApp
         current = a;
     }
     assert_session_alive(&app, &current).await;
+}
+
+/// One account refreshing in a loop must not grow a table: the session keeps only its
+/// generation, and a token of any older generation is still recognised as reuse.
+async fn refreshing_in_a_loop_stores_nothing_per_token(app: TestApp) {
+    let first = signup(&app, "ada@example.com").await;
+    let mut current = first.clone();
+    let mut third = None;
+
+    for round in 0..30 {
+        current = refresh_ok(&app, &current.refresh).await;
+        if round == 2 {
+            third = Some(current.clone());
+        }
+    }
+
+    assert_eq!(
+        query_number(&app.database_url, "SELECT COUNT(*) FROM refresh_tokens").await,
+        0
+    );
+    assert_eq!(
+        query_number(&app.database_url, "SELECT COUNT(*) FROM sessions").await,
+        1
+    );
+    app.clock.advance(GRACE + 1);
+    let third = third.expect("a token from the third round");
+    refresh(&app, &third.refresh)
+        .await
+        .assert_failed(401, REUSE);
+    assert_session_ended(&app, &current.access).await;
+    assert_refresh_invalid(&refresh(&app, &current.refresh).await);
+    assert_refresh_invalid(&refresh(&app, &first.refresh).await);
+}
+
+/// A refresh token issued before generations (256 random bits, stored as SHA-256) still
+/// refreshes once, into the new kind; presented again later, it is reuse.
+async fn a_refresh_token_from_before_generations_is_honoured_once(app: TestApp) {
+    let session = signup(&app, "ada@example.com").await;
+    let old_token = "b".repeat(43);
+    let hash = gatehouse::auth::refresh_token::hash_refresh_token(&old_token);
+    let insert = format!(
+        "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ('{hash}', '{}', {})",
+        session.sid,
+        app.now()
+    );
+    query_number(&app.database_url, &insert).await;
+
+    let renewed = refresh_ok(&app, &old_token).await;
+
+    assert_eq!(renewed.sid, session.sid);
+    assert_refresh_token_shape(&renewed.refresh);
+    let next = refresh_ok(&app, &renewed.refresh).await;
+    app.clock.advance(GRACE + 1);
+    refresh(&app, &old_token).await.assert_failed(401, REUSE);
+    assert_session_ended(&app, &next.access).await;
+}
+
+/// `MAX_SESSIONS_PER_USER`: a login beyond the cap ends the user's oldest session, and only it.
+async fn a_login_beyond_the_session_cap_ends_the_oldest(mut app: TestApp) {
+    app.restart_with("MAX_SESSIONS_PER_USER", "3").await;
+    let oldest = signup(&app, "ada@example.com").await;
+    app.clock.advance(1);
+    let mut newer = Vec::new();
+    for _ in 0..2 {
+        newer.push(login(&app, "ada@example.com").await);
+        app.clock.advance(1);
+    }
+    let other_user = signup(&app, "grace@example.com").await;
+    assert_session_alive(&app, &oldest).await;
+
+    let newest = login(&app, "ada@example.com").await;
+
+    assert_session_ended(&app, &oldest.access).await;
+    assert_refresh_invalid(&refresh(&app, &oldest.refresh).await);
+    for session in newer.iter().chain([&newest, &other_user]) {
+        app.validate_token(&session.access).await.assert_status(200);
+    }
+    assert_eq!(listed_ids(&app, &newest.access).await.len(), 3);
 }
