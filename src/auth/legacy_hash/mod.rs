@@ -33,18 +33,19 @@
 //!
 //! # Cost limits
 //! Every cost is read from the stored string, so a hostile or corrupt row could ask for hours
-//! of work. Above these limits `import` answers [`Rejected::TooExpensive`] and `verify` false,
-//! so no row can pin a hashing worker for more than a few seconds. Each limit is well above
-//! what the reference libraries write by default.
+//! of work, and an account not yet upgraded runs its legacy KDF on every wrong password. Above
+//! these limits `import` answers [`Rejected::TooExpensive`] and `verify` false. Each limit is
+//! the highest that the reference libraries write by default, no more: a guess against a
+//! legacy account costs a worker about what it costs on an upgraded one.
 //!
 //! | what | limit | reference defaults |
 //! |---|---|---|
-//! | bcrypt cost | [`MAX_BCRYPT_COST`] = 16 | 12 |
-//! | PBKDF2 iterations | [`MAX_PBKDF2_ITERATIONS`] = 10,000,000 | Werkzeug/Django 1,000,000, passlib 29,000 |
-//! | scrypt memory 128·N·r | [`MAX_SCRYPT_MEMORY_BYTES`] = 128 MiB | Werkzeug 32 MiB, Django 16 MiB |
-//! | scrypt work N·r·p | [`MAX_SCRYPT_WORK`] = 2²² | Werkzeug 2¹⁸, Django 5·2¹⁷ |
-//! | argon2 memory | [`MAX_ARGON2_MEMORY_KIB`] = 256 MiB | argon2-cffi 64 MiB, Django 100 MiB |
-//! | argon2 work m·t | [`MAX_ARGON2_WORK_KIB`] = 2²⁰ KiB-passes | argon2-cffi 3·64 MiB |
+//! | bcrypt cost | [`MAX_BCRYPT_COST`] = 12 | Flask-Bcrypt and the `bcrypt` package 12 |
+//! | PBKDF2 iterations | [`MAX_PBKDF2_ITERATIONS`] = 1,000,000 | Werkzeug 3 and Django 1,000,000, passlib 29,000, seed 003 1,000 |
+//! | scrypt memory 128·r·(N+p) | [`MAX_SCRYPT_MEMORY_BYTES`] = 32 MiB + 64 KiB | Werkzeug 32 MiB (+1 KiB), Django 16 MiB |
+//! | scrypt work N·r·p | [`MAX_SCRYPT_WORK`] = 5·2¹⁷ | Werkzeug 2¹⁸, Django 5·2¹⁷ |
+//! | argon2 memory | [`MAX_ARGON2_MEMORY_KIB`] = 100 MiB | argon2-cffi 64 MiB, Django 100 MiB |
+//! | argon2 work m·t | [`MAX_ARGON2_WORK_KIB`] = 200 MiB-passes | argon2-cffi 3·64 MiB, Django 2·100 MiB |
 //!
 //! PBKDF2 and scrypt outputs must also be exactly as long as the reference libraries make
 //! them (the digest size; 64 bytes for scrypt), which both bounds PBKDF2's work and rejects
@@ -186,12 +187,12 @@ pub enum Rejected {
     TooExpensive(LegacyFormat),
 }
 
-pub const MAX_BCRYPT_COST: u32 = 16;
-pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 128 * 1024 * 1024;
-pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
-pub const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
-pub const MAX_ARGON2_WORK_KIB: u64 = 1 << 20;
+pub const MAX_BCRYPT_COST: u32 = 12;
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 32 * 1024 * 1024 + 64 * 1024;
+pub const MAX_SCRYPT_WORK: u64 = 5 << 17;
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 100 * 1024;
+pub const MAX_ARGON2_WORK_KIB: u64 = 200 * 1024;
 /// No format needs more; a longer value is corrupt (or an attempt to make parsing costly).
 const MAX_STORED_LEN: usize = 4096;
 
