@@ -4,9 +4,10 @@
 //!   million rows take bounded memory.
 //! - Idempotent: an email Gatehouse already has is skipped, so a second run imports nothing
 //!   (and an interrupted run can simply be run again).
-//! - Hashes in a known format are stored as they are and upgraded to argon2id at the user's
-//!   first login; plain-text passwords are hashed with argon2id first, on the hashing workers,
-//!   several at once. A row that cannot be imported is counted under its reason, never fatal.
+//! - Hashes in a known format are stored wrapped: their digest under argon2id, with the legacy
+//!   salt and parameters beside it (`auth::legacy_hash::wrap`), and replaced by a plain argon2id
+//!   hash at the user's first login. Plain-text passwords are hashed with argon2id. Both run on
+//!   the hashing workers, several at once, so each row costs one argon2id hash. A row that cannot be imported is counted under its reason, never fatal.
 //! - Rows whose emails are equal once normalised (`Ada@x.com` and `ada@x.com `) are all
 //!   rejected as `ambiguous email`: which of them is the user's cannot be told, and importing
 //!   either could hand one person's account to another. A first pass over the table finds
@@ -223,7 +224,8 @@ async fn write(
         return Ok(Written::Imported);
     }
     user.password_hash = match password {
-        Imported::Hash(hash) => hash,
+        // The weak formats only under argon2id: a stolen database does not expose them.
+        Imported::Hash(hash) => hasher.wrap_legacy(hash).await?,
         Imported::PlainPassword(plain) => hasher.hash(plain).await?,
     };
     match accounts::create(&store, &user, now).await {

@@ -4,8 +4,9 @@
 //! Django, hex PBKDF2 or plain text; their users must log in unchanged after the switch, and
 //! are then upgraded to argon2id (by `auth::login`).
 //!
-//! Pure functions, no I/O. [`import`] turns a value from a legacy password column into what
-//! Gatehouse stores; [`verify`] checks a password against any non-argon2 string `import`
+//! Pure functions, no I/O. [`import`] turns a value from a legacy password column into a
+//! self-describing hash (which `gatehouse import` then stores wrapped in argon2id, see
+//! [`wrap`]); [`verify`] checks a password against any non-argon2 string `import`
 //! produced (argon2 PHC strings are verified by [`crate::auth::password`], which also decides
 //! when a hash must be upgraded).
 //!
@@ -67,6 +68,7 @@ use sha2::{Digest as _, Sha224, Sha256};
 use crate::secrets::constant_time_eq;
 
 mod parse;
+pub mod wrap;
 pub(crate) use parse::argon2_affordable;
 use parse::*;
 

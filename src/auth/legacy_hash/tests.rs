@@ -493,3 +493,41 @@ fn werkzeug_accepts_every_hashlib_sha_digest() {
         ));
     }
 }
+
+/// Every weak format splits into a blanked hash (its salt and parameters, no digest) and the
+/// digest, and the digest is derived again from the right password only.
+#[test]
+fn every_weak_vector_wraps_without_its_digest() {
+    for v in vectors().iter().filter(|v| !is_default_cost(v)) {
+        let what = format!("{} / {} / {}", v.format, v.library, v.note);
+        let settings = v
+            .settings
+            .as_ref()
+            .map_or_else(Pbkdf2HexSettings::default, |s| Pbkdf2HexSettings {
+                salt: s.salt.as_bytes().to_vec(),
+                iterations: s.iterations,
+            });
+        let Ok(Imported::Hash(stored)) = import(&v.stored, v.format.parse().ok(), &settings) else {
+            continue; // plain text: never stored
+        };
+        let Some(split) = wrap::split(&stored) else {
+            assert!(
+                stored.starts_with("$argon2"),
+                "{what}: only argon2 is not wrapped"
+            );
+            continue;
+        };
+        let digest_text = stored.rsplit('$').next().unwrap();
+        let tail = &digest_text[digest_text.len().saturating_sub(31)..];
+        assert!(!split.blanked.contains(tail), "{what}: {}", split.blanked);
+        let wrapped = wrap::wrapped(&split.blanked, "$argon2id$placeholder");
+        assert!(!wrapped.contains(tail), "{what}");
+        let (derived, phc) = wrap::derive(&wrapped, &v.password).expect("derives");
+        assert_eq!(derived, split.digest, "{what}");
+        assert_eq!(phc, "$argon2id$placeholder");
+        let (wrong, _) = wrap::derive(&wrapped, &one_character_changed(&v.password)).unwrap();
+        assert_ne!(wrong, split.digest, "{what}");
+    }
+    assert!(wrap::derive("$gatehouse-wrap$!!$x", "pw").is_none());
+    assert!(wrap::derive("$2b$04$abc", "pw").is_none());
+}

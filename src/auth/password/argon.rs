@@ -6,7 +6,7 @@ use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use super::{HashError, WorkArea, OWASP_MEMORY_KIB};
-use crate::auth::legacy_hash;
+use crate::auth::legacy_hash::{self, wrap};
 
 /// Runs argon2 in `memory`, growing it once to the standard size. A stored hash with bigger
 /// parameters than the work area (an imported legacy hash) gets a temporary area instead.
@@ -14,7 +14,7 @@ pub(super) fn argon2_into(
     memory: &mut WorkArea,
     argon: &Argon2<'_>,
     blocks: usize,
-    password: &str,
+    password: &[u8],
     salt: &[u8],
     out: &mut [u8],
 ) -> bool {
@@ -22,21 +22,21 @@ pub(super) fn argon2_into(
     if blocks > memory.len().max(STANDARD_BLOCKS) {
         let mut temporary = vec![Block::default(); blocks];
         return argon
-            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut temporary[..])
+            .hash_password_into_with_memory(password, salt, out, &mut temporary[..])
             .is_ok();
     }
     if memory.len() < blocks {
         memory.resize(STANDARD_BLOCKS.max(blocks), Block::default());
     }
     argon
-        .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
         .is_ok()
 }
 
 pub(super) fn hash_with(
     memory: &mut WorkArea,
     params: &Params,
-    password: &str,
+    password: impl AsRef<[u8]>,
 ) -> Result<String, HashError> {
     let internal = |e: argon2::password_hash::Error| HashError::Internal(e.to_string());
     let salt = SaltString::generate(&mut OsRng);
@@ -48,7 +48,7 @@ pub(super) fn hash_with(
         memory,
         &argon,
         params.block_count(),
-        password,
+        password.as_ref(),
         salt_bytes,
         &mut out,
     ) {
@@ -65,13 +65,33 @@ pub(super) fn hash_with(
     ))
 }
 
-/// Argon2 PHC strings are verified here, in the worker's work area; every other format by
+/// Argon2 PHC strings are verified here, in the worker's work area, and so are wrapped legacy
+/// hashes (the legacy digest of the password against their argon2id, see
+/// [`crate::auth::legacy_hash::wrap`]); every other format by
 /// [`crate::auth::legacy_hash::verify`], which is false for anything it cannot parse.
 pub(super) fn verify_stored(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
     if stored.starts_with("$argon2") {
         verify_with(memory, stored, password)
+    } else if stored.starts_with(wrap::WRAP_PREFIX) {
+        wrap::derive(stored, password).is_some_and(|(digest, phc)| verify_with(memory, phc, digest))
     } else {
         legacy_hash::verify(stored, password)
+    }
+}
+
+/// An imported legacy hash with its digest wrapped in argon2id ([`wrap`]); argon2 hashes
+/// and anything unparseable come back unchanged.
+pub(super) fn wrap_legacy(
+    memory: &mut WorkArea,
+    params: &Params,
+    stored: String,
+) -> Result<String, HashError> {
+    match wrap::split(&stored) {
+        Some(split) => {
+            let phc = hash_with(memory, params, &split.digest)?;
+            Ok(wrap::wrapped(&split.blanked, &phc))
+        }
+        None => Ok(stored),
     }
 }
 
@@ -97,7 +117,7 @@ pub(super) fn is_current(stored: &str, params: &Params) -> bool {
 ///
 /// Costs beyond the import limits never verify: the import refuses such hashes, and one written
 /// into the database some other way must not make every login for it allocate hundreds of MiB.
-pub(super) fn verify_with(memory: &mut WorkArea, stored: &str, password: &str) -> bool {
+pub(super) fn verify_with(memory: &mut WorkArea, stored: &str, password: impl AsRef<[u8]>) -> bool {
     let Ok(hash) = PasswordHash::new(stored) else {
         return false;
     };
@@ -132,7 +152,7 @@ pub(super) fn verify_with(memory: &mut WorkArea, stored: &str, password: &str) -
         memory,
         &argon,
         params.block_count(),
-        password,
+        password.as_ref(),
         salt_bytes,
         &mut out,
     ) && Output::new(&out).is_ok_and(|computed| computed == expected)

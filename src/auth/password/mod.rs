@@ -31,7 +31,7 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::auth::legacy_hash::Imported;
 use crate::secrets::constant_time_eq;
-use argon::{hash_with, is_current, random_password, verify_stored};
+use argon::{hash_with, is_current, random_password, verify_stored, wrap_legacy};
 
 mod argon;
 
@@ -85,7 +85,7 @@ impl PasswordHasher {
     pub fn new(workers: usize, queue_capacity: usize) -> Result<Self, HashError> {
         let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
-        let dummy_hash = hash_with(&mut Vec::new(), &params, &random_password())?;
+        let dummy_hash = hash_with(&mut Vec::new(), &params, random_password())?;
         // At least one place: a zero-capacity channel would refuse every job that finds no
         // worker idle at that instant, which no amount of patience could get past.
         let queue_capacity = queue_capacity.max(1);
@@ -168,6 +168,15 @@ impl PasswordHasher {
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
         self.run(move |memory| hash_with(memory, &params, &password))
+            .await?
+    }
+
+    /// What an imported legacy hash is stored as: its digest wrapped in argon2id, so that the
+    /// database never holds the weak format (see `legacy_hash::wrap`). Argon2 hashes come back
+    /// unchanged.
+    pub async fn wrap_legacy(&self, stored: String) -> Result<String, HashError> {
+        let params = self.params.clone();
+        self.run(move |memory| wrap_legacy(memory, &params, stored))
             .await?
     }
 

@@ -321,3 +321,44 @@ async fn verifies_every_imported_legacy_form() {
             .matches
     );
 }
+
+#[tokio::test]
+async fn a_wrapped_legacy_hash_verifies_and_is_upgraded() {
+    let hasher = PasswordHasher::new(1, 4).unwrap();
+    let bcrypt = bcrypt::hash("pw", 4).unwrap();
+    let werkzeug = "pbkdf2:sha256:1000$3AcPd0VFx4Srfpse$".to_owned();
+    let werkzeug = {
+        use sha2::Sha256;
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<Sha256>(b"pw", b"3AcPd0VFx4Srfpse", 1000, &mut out);
+        format!(
+            "{werkzeug}{}",
+            out.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    for legacy in [bcrypt, werkzeug] {
+        let wrapped = hasher.wrap_legacy(legacy.clone()).await.unwrap();
+        assert!(wrapped.starts_with("$gatehouse-wrap$"), "{wrapped}");
+        let digest = &legacy[legacy.len() - 31..];
+        assert!(
+            !wrapped.contains(digest),
+            "the weak digest is gone: {wrapped}"
+        );
+        let right = hasher
+            .verify("pw".into(), Some(wrapped.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            right,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        let wrong = hasher.verify("pW".into(), Some(wrapped)).await.unwrap();
+        assert!(!wrong.matches);
+    }
+    // Argon2 is not wrapped.
+    let own = hasher.hash("pw".into()).await.unwrap();
+    assert_eq!(hasher.wrap_legacy(own.clone()).await.unwrap(), own);
+}
