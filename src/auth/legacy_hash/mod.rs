@@ -324,6 +324,17 @@ pub fn verify(stored: &str, password: &str) -> bool {
                 bcrypt::verify(password, hash).unwrap_or(false)
             }
         }
+        Parsed::Pbkdf2 { ref expected, .. } | Parsed::Scrypt { ref expected, .. } => {
+            derive_key(&parsed, password)
+                .is_some_and(|derived| constant_time_eq(&derived, expected))
+        }
+    }
+}
+
+/// The key a PBKDF2 or scrypt hash derives from `password`, as long as the stored one; `None`
+/// for the other formats.
+fn derive_key(parsed: &Parsed<'_>, password: &[u8]) -> Option<Vec<u8>> {
+    match parsed {
         Parsed::Pbkdf2 {
             digest,
             iterations,
@@ -331,8 +342,8 @@ pub fn verify(stored: &str, password: &str) -> bool {
             expected,
         } => {
             let mut derived = vec![0u8; expected.len()];
-            digest.pbkdf2(password, &salt, iterations, &mut derived);
-            constant_time_eq(&derived, &expected)
+            digest.pbkdf2(password, salt, *iterations, &mut derived);
+            Some(derived)
         }
         Parsed::Scrypt {
             params,
@@ -340,9 +351,10 @@ pub fn verify(stored: &str, password: &str) -> bool {
             expected,
         } => {
             let mut derived = vec![0u8; expected.len()];
-            scrypt::scrypt(password, salt, &params, &mut derived).is_ok()
-                && constant_time_eq(&derived, &expected)
+            scrypt::scrypt(password, salt, params, &mut derived).ok()?;
+            Some(derived)
         }
+        Parsed::Argon2(_) | Parsed::Bcrypt { .. } => None,
     }
 }
 

@@ -76,7 +76,8 @@ pub fn derive<'a>(stored: &'a str, password: &str) -> Option<(Vec<u8>, &'a str)>
     }
     let format = detect(&blanked)?;
     let password = password.as_bytes();
-    let digest = match parse(&blanked, format).ok()? {
+    let parsed = parse(&blanked, format).ok()?;
+    let digest = match parsed {
         Parsed::Argon2(_) => return None,
         Parsed::Bcrypt { hash, sha256_hex } => {
             let cost: u32 = hash.get(4..6)?.parse().ok()?;
@@ -95,25 +96,7 @@ pub fn derive<'a>(stored: &'a str, password: &str) -> Option<(Vec<u8>, &'a str)>
                 .as_bytes()
                 .to_vec()
         }
-        Parsed::Pbkdf2 {
-            digest,
-            iterations,
-            salt,
-            expected,
-        } => {
-            let mut derived = vec![0u8; expected.len()];
-            digest.pbkdf2(password, &salt, iterations, &mut derived);
-            derived
-        }
-        Parsed::Scrypt {
-            params,
-            salt,
-            expected,
-        } => {
-            let mut derived = vec![0u8; expected.len()];
-            scrypt::scrypt(password, salt, &params, &mut derived).ok()?;
-            derived
-        }
+        other => derive_key(&other, password)?,
     };
     Some((digest, phc))
 }

@@ -122,7 +122,10 @@ async fn every_fixture_format_imports_and_logs_in(app: TestApp) {
         assert_eq!(stored, old_hash);
     } else {
         assert!(stored.starts_with("$gatehouse-wrap$"), "{stored}");
-        assert!(!stored.contains(&old_hash[old_hash.len() - 16..]), "{stored}");
+        assert!(
+            !stored.contains(&old_hash[old_hash.len() - 16..]),
+            "{stored}"
+        );
     }
     assert_eq!(
         (first_user.name.as_str(), first_user.admin),
