@@ -50,15 +50,17 @@ impl Store {
         .await?))
     }
 
-    /// Drops revocations of tokens that have expired anyway, and tombstones older than any
-    /// token could be. Returns how many rows went.
+    /// Drops revocations of tokens that have expired anyway, and tombstones older than
+    /// `tombstones_before` whose user's last token expired before `tokens_expired_before`.
+    /// Returns how many rows went.
     pub async fn purge_expired(
         &self,
         tokens_expired_before: i64,
         tombstones_before: i64,
     ) -> Result<u64, StoreError> {
         let tokens = self.sql("DELETE FROM revoked_tokens WHERE expires_at < $1");
-        let tombstones = self.sql("DELETE FROM deleted_users WHERE deleted_at < $1");
+        let tombstones =
+            self.sql("DELETE FROM deleted_users WHERE deleted_at < $1 AND tokens_expire_at < $2");
         on_pool!(self, pool => {
             let tokens = sqlx::query(&tokens)
                 .bind(tokens_expired_before)
@@ -67,6 +69,7 @@ impl Store {
                 .rows_affected();
             let users = sqlx::query(&tombstones)
                 .bind(tombstones_before)
+                .bind(tokens_expired_before)
                 .execute(pool)
                 .await?
                 .rows_affected();

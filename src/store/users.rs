@@ -220,8 +220,11 @@ impl Store {
     pub async fn delete_user(&self, email: &str, now: i64) -> Result<Option<i64>, StoreError> {
         let select = self.sql("SELECT id FROM users WHERE email = $1");
         let delete = self.sql("DELETE FROM users WHERE id = $1");
+        // Read before the delete takes the sessions with it.
+        let last_token =
+            self.sql("SELECT COALESCE(MAX(tokens_expire_at), 0) FROM sessions WHERE user_id = $1");
         let tombstone = self.insert_ignoring_duplicates(
-            "INSERT INTO deleted_users (user_id, deleted_at) VALUES ($1, $2)",
+            "INSERT INTO deleted_users (user_id, deleted_at, tokens_expire_at) VALUES ($1, $2, $3)",
             "user_id",
         );
         Ok(on_pool!(self, pool => {
@@ -230,8 +233,9 @@ impl Store {
             match id {
                 None => None,
                 Some(id) => {
+                    let tokens_expire_at: i64 = sqlx::query_scalar(&last_token).bind(id).fetch_one(&mut *tx).await?;
                     let deleted = sqlx::query(&delete).bind(id).execute(&mut *tx).await?.rows_affected();
-                    sqlx::query(&tombstone).bind(id).bind(now).execute(&mut *tx).await?;
+                    sqlx::query(&tombstone).bind(id).bind(now).bind(tokens_expire_at).execute(&mut *tx).await?;
                     tx.commit().await?;
                     // A concurrent delete of the same user got there first: it reports the deletion.
                     (deleted == 1).then_some(id)

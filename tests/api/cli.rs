@@ -12,6 +12,7 @@ backend_tests!(
     user_list_shows_emails_but_never_hashes,
     user_disable_ends_every_session_for_good,
     user_delete_refuses_existing_tokens,
+    a_deletion_outlives_a_shorter_token_lifetime,
     migrate_twice_is_harmless,
     config_errors_exit_with_code_2_and_one_line,
 );
@@ -208,4 +209,25 @@ async fn config_errors_exit_with_code_2_and_one_line(app: TestApp) {
         assert!(err.contains(name), "{err:?}");
     }
     assert_success(&weak_allowed, "user list with ALLOW_WEAK_SECRET=true");
+}
+
+/// A deleted user's tokens stay refused until they expire by their own `exp`: lowering
+/// `ACCESS_TOKEN_TTL` (here from three days to a minute) must not let the purge forget the
+/// deletion while they still live.
+async fn a_deletion_outlives_a_shorter_token_lifetime(mut app: TestApp) {
+    app.restart_with("ACCESS_TOKEN_TTL", &(3 * 86_400).to_string())
+        .await;
+    let token = app.signup_user("ada@example.com", PASSWORD, "Ada").await;
+    let deleted = app.cli(&["user", "delete", "ada@example.com"], None).await;
+    assert_success(&deleted, "user delete");
+    app.wait_for_validate_status(&token, StatusCode::UNAUTHORIZED)
+        .await;
+
+    app.restart_with("ACCESS_TOKEN_TTL", "60").await;
+    app.clock.advance(2 * 86_400);
+    // A poll or two runs meanwhile, with its purge.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.restart().await;
+
+    app.validate_token(&token).await.assert_invalid_token();
 }
