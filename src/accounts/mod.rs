@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::access::BoxFuture;
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::revocation::RevocationEvent;
+use crate::auth::session::{SessionError, SessionService};
 use crate::clock::Clock;
 use crate::store::{NewUser, Store, StoreError, User};
 use crate::validation::{
@@ -24,6 +25,11 @@ pub enum AccountError {
     UsernameTaken,
     #[error("no user with that email")]
     NotFound,
+    /// The current password given to change it is not the user's.
+    #[error("the current password is incorrect")]
+    WrongPassword,
+    #[error(transparent)]
+    Session(#[from] SessionError),
     #[error(transparent)]
     Hashing(#[from] HashError),
     #[error(transparent)]
@@ -73,6 +79,8 @@ pub struct Accounts {
     hasher: PasswordHasher,
     reserved: Option<Arc<dyn ReservedEmails>>,
     clock: Arc<dyn Clock>,
+    /// To end a user's other sessions when they change their password (the server's).
+    sessions: Option<Arc<SessionService>>,
 }
 
 impl Accounts {
@@ -87,7 +95,58 @@ impl Accounts {
             hasher,
             reserved,
             clock,
+            sessions: None,
         }
+    }
+
+    /// Ends a user's other sessions through `sessions` when they change their password.
+    pub fn with_sessions(mut self, sessions: Arc<SessionService>) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// A signed-in user changes their password: `current` must be right (checked like a
+    /// login, on the hashing workers), `new` must pass the rules. Every session of the user but
+    /// `session_id` (the one asking) ends, on every replica, and so do the old service's tokens.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        session_id: &str,
+        current: String,
+        new: String,
+    ) -> Result<(), AccountError> {
+        check_password(&new).map_err(AccountError::Invalid)?;
+        let user = self
+            .store
+            .find_user_by_id(user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let verified = self
+            .hasher
+            .verify(current, Some(user.password_hash.clone()))
+            .await?;
+        if !verified.matches {
+            return Err(AccountError::WrongPassword);
+        }
+        let hash = self.hasher.hash(new).await?;
+        let now = self.clock.now();
+        // Only if unchanged since it was verified: two changes at once cannot both win.
+        if !self
+            .store
+            .replace_password_hash(user.id, &user.password_hash, &hash, now)
+            .await?
+        {
+            return Err(AccountError::WrongPassword);
+        }
+        match &self.sessions {
+            Some(sessions) => sessions.end_all_but(user.id, session_id).await?,
+            None => {
+                self.store
+                    .end_all_of_user_but(user.id, session_id, now)
+                    .await?
+            }
+        }
+        Ok(())
     }
 
     /// Signup: the email, password and name checked in that order, then the account created
@@ -177,6 +236,22 @@ pub async fn set_admin(
     if !admin {
         store.end_all_of_user(user.id, now).await?;
     }
+    Ok(user)
+}
+
+/// Sets the password of the user with this email to `hash` (an argon2id hash of a password
+/// that passed the rules) and ends every session they hold, and the old service's tokens.
+pub async fn set_password(
+    store: &Store,
+    email: &str,
+    hash: &str,
+    now: i64,
+) -> Result<User, AccountError> {
+    let user = store
+        .set_password_hash(&email_key(email), hash, now)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    store.end_all_of_user(user.id, now).await?;
     Ok(user)
 }
 

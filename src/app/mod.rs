@@ -90,7 +90,8 @@ impl App {
             clock.clone(),
         );
         let reserved = legacy.map(|l| l as Arc<dyn ReservedEmails>);
-        let accounts = Accounts::new(store.clone(), hasher, reserved, clock.clone());
+        let accounts = Accounts::new(store.clone(), hasher, reserved, clock.clone())
+            .with_sessions(sessions.clone());
         let access = Authenticator::new(tokens, revocations.clone(), clock.clone(), legacy_tokens);
 
         let address = SocketAddr::new(config.host, config.port);

@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::Store;
 use crate::time_format::rfc3339;
-use crate::validation::email_key;
+use crate::validation::{check_password, email_key};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UserCommand {
@@ -35,6 +35,9 @@ pub(super) enum UserCommand {
     Enable { email: String },
     /// Delete the user; tokens they hold are refused from then on.
     Delete { email: String },
+    /// Set the user's password (read from stdin, a hidden prompt on a terminal) and end every
+    /// session they hold.
+    SetPassword { email: String },
     /// Grant (true) or remove (false) admin. Removing it ends the user's sessions. Review
     /// admins after a migration: LEGACY_ADMIN_DEFAULT and --admin-default make every migrated
     /// user one.
@@ -101,6 +104,22 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
                     rfc3339(u.created_at)
                 );
             }
+        }
+        UserCommand::SetPassword { email } => {
+            let email = email_key(&email);
+            let password = read_password()?;
+            check_password(&password).map_err(anyhow::Error::msg)?;
+            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
+            let hash = hasher.hash(password).await?;
+            match accounts::set_password(&store, &email, &hash, now).await {
+                Ok(user) => println!(
+                    "set the password of user {} ({}); their sessions are ended",
+                    user.id, user.email
+                ),
+                Err(AccountError::NotFound) => bail!("no user with email {email}"),
+                Err(e) => return Err(e.into()),
+            }
+            announce(&store).await;
         }
         UserCommand::SetAdmin { email, admin } => {
             let email = email_key(&email);

@@ -188,3 +188,44 @@ pub async fn user_details(
         details,
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// Changes the caller's password. Every other session of the user ends (and the old service's
+/// tokens with them); the caller's own goes on.
+#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; the caller's other sessions are ended", body = StatusMessage),
+        (status = 400, description = "Missing or malformed fields, or a new password the rules refuse", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, or an incorrect current password", body = crate::http::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonObject(body): JsonObject,
+) -> Result<Json<StatusMessage>, AppError> {
+    let fields = ["current_password", "new_password"].map(|name| field(&body, name));
+    let [Field::Text(current), Field::Text(new)] = fields else {
+        return Err(AppError::BadRequest(
+            "current_password and new_password are required strings".into(),
+        ));
+    };
+    let session = user.claims.sid.as_deref().unwrap_or_default();
+    state
+        .accounts
+        .change_password(user.user_id, session, current.to_owned(), new.to_owned())
+        .await?;
+    Ok(Json(StatusMessage {
+        status: "success",
+        message: "Password changed",
+    }))
+}

@@ -179,6 +179,8 @@ impl From<AccountError> for AppError {
                 AppError::Conflict("User already exists.")
             }
             AccountError::NotFound => AppError::NotFound("User not found"),
+            AccountError::WrongPassword => AppError::Unauthorized("Incorrect password"),
+            AccountError::Session(e) => e.into(),
             AccountError::Hashing(e) => e.into(),
             AccountError::Store(e) => e.into(),
         }
@@ -239,6 +241,8 @@ mod tests {
             (AccountError::EmailTaken.into(), 409),
             (AccountError::UsernameTaken.into(), 409),
             (AccountError::NotFound.into(), 404),
+            (AccountError::WrongPassword.into(), 401),
+            (AccountError::Session(signing()).into(), 500),
             (AccountError::Hashing(HashError::Busy).into(), 503),
             (AccountError::Store(unavailable()).into(), 503),
         ];

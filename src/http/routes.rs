@@ -22,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth_api::signup))
         .routes(routes!(auth_api::login))
         .routes(routes!(auth_api::user_details))
+        // The account API: what a signed-in user changes about their account.
+        .routes(routes!(auth_api::change_password))
         // The session API: logout, refresh-token rotation, a user's own sessions.
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::refresh))

@@ -236,8 +236,6 @@ async fn write(
         Err(AccountError::UsernameTaken) => Ok(Written::UsernameTaken),
         Err(AccountError::Store(e)) => Err(e.into()),
         Err(AccountError::Hashing(e)) => Err(e.into()),
-        Err(e @ (AccountError::Invalid(_) | AccountError::NotFound)) => {
-            Err(ImportError::Account(e))
-        }
+        Err(e) => Err(ImportError::Account(e)),
     }
 }

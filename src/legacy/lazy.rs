@@ -184,9 +184,7 @@ impl LazyMigration {
             Err(AccountError::UsernameTaken) => Ok(None),
             Err(AccountError::Hashing(e)) => Err(e.into()),
             Err(AccountError::Store(e)) => Err(e.into()),
-            Err(e @ (AccountError::Invalid(_) | AccountError::NotFound)) => {
-                Err(LoginError::Fallback(e.into()))
-            }
+            Err(e) => Err(LoginError::Fallback(e.into())),
         }
     }
 }

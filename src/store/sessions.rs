@@ -272,8 +272,19 @@ impl Store {
     /// Ends everything `user_id` holds, in one transaction: every session (one statement,
     /// however many there are) and the old service's tokens issued until `now`.
     pub async fn end_all_of_user(&self, user_id: i64, now: i64) -> Result<(), StoreError> {
-        let sessions = self
-            .sql("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL");
+        self.end_all_of_user_but(user_id, "", now).await
+    }
+
+    /// As [`Self::end_all_of_user`], but session `keep` (the caller's own) goes on.
+    pub async fn end_all_of_user_but(
+        &self,
+        user_id: i64,
+        keep: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sessions = self.sql(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3",
+        );
         // Never moves back: a later cut-off keeps what an earlier one refused.
         let legacy = self.sql(
             "UPDATE users SET legacy_tokens_revoked_at = $1 \
@@ -281,7 +292,7 @@ impl Store {
         );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(&sessions).bind(now).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(&sessions).bind(now).bind(user_id).bind(keep).execute(&mut *tx).await?;
             sqlx::query(&legacy).bind(now).bind(user_id).bind(now).execute(&mut *tx).await?;
             tx.commit().await?;
         });

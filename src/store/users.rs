@@ -193,6 +193,25 @@ impl Store {
         }))
     }
 
+    /// Sets a user's password hash; returns the user, or `None` for an unknown email.
+    pub async fn set_password_hash(
+        &self,
+        email: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let update =
+            self.sql("UPDATE users SET password_hash = $1, updated_at = $2 WHERE email = $3");
+        on_pool!(self, pool => sqlx::query(&update)
+            .bind(hash)
+            .bind(now)
+            .bind(email)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        self.find_user_by_email(email).await
+    }
+
     /// Replaces a user's password hash if it is still `old_hash` (an upgrade after a login must
     /// not overwrite a password changed in the meantime). Returns whether it was replaced.
     pub async fn replace_password_hash(

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 mod logout;
+mod password;
 
 backend_tests!(
     ping_says_the_apis_are_up,

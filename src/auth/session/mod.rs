@@ -233,6 +233,15 @@ impl SessionService {
         Ok(())
     }
 
+    /// Ends every session of the user but `keep` (and cuts off the old service's tokens),
+    /// on every replica: after a password change, only the device that made it stays in.
+    pub async fn end_all_but(&self, user_id: i64, keep: &str) -> Result<(), SessionError> {
+        let now = self.clock.now();
+        self.store.end_all_of_user_but(user_id, keep, now).await?;
+        publish(&self.revocations, &self.store, RevocationEvent::Users, now).await;
+        Ok(())
+    }
+
     /// The user's active sessions, newest first.
     pub async fn list(&self, user_id: i64) -> Result<Vec<Session>, SessionError> {
         Ok(self
