@@ -144,17 +144,7 @@ mod tests {
     use std::sync::Arc;
 
     fn user() -> User {
-        User {
-            id: 7,
-            email: "ada@example.com".into(),
-            username: None,
-            name: "Ada".into(),
-            password_hash: String::new(),
-            admin: true,
-            disabled: false,
-            created_at: 0,
-            legacy_name: None,
-        }
+        User::example()
     }
 
     fn keys() -> KeySet {

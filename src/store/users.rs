@@ -281,3 +281,21 @@ impl Store {
         .await?))
     }
 }
+
+#[cfg(test)]
+impl User {
+    /// Ada, user 7, an admin: for the unit tests of what is made from a user.
+    pub fn example() -> Self {
+        Self {
+            id: 7,
+            email: "ada@example.com".into(),
+            username: None,
+            name: "Ada".into(),
+            password_hash: String::new(),
+            admin: true,
+            disabled: false,
+            created_at: 0,
+            legacy_name: None,
+        }
+    }
+}
