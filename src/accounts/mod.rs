@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::access::BoxFuture;
+use crate::auth::lockout::{Locked, Lockout};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::revocation::RevocationEvent;
 use crate::auth::session::{SessionError, SessionService};
@@ -28,6 +29,9 @@ pub enum AccountError {
     /// The current password given to change it is not the user's.
     #[error("the current password is incorrect")]
     WrongPassword,
+    /// Too many wrong passwords for this account lately (the lockout).
+    #[error("too many failed attempts; retry in {} s", .0.retry_after_secs)]
+    Locked(Locked),
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
@@ -81,6 +85,7 @@ pub struct Accounts {
     clock: Arc<dyn Clock>,
     /// To end a user's other sessions when they change their password (the server's).
     sessions: Option<Arc<SessionService>>,
+    lockout: Option<Arc<Lockout>>,
 }
 
 impl Accounts {
@@ -96,12 +101,19 @@ impl Accounts {
             reserved,
             clock,
             sessions: None,
+            lockout: None,
         }
     }
 
     /// Ends a user's other sessions through `sessions` when they change their password.
     pub fn with_sessions(mut self, sessions: Arc<SessionService>) -> Self {
         self.sessions = Some(sessions);
+        self
+    }
+
+    /// Counts wrong current passwords (a password change) like failed logins.
+    pub fn with_lockout(mut self, lockout: Arc<Lockout>) -> Self {
+        self.lockout = Some(lockout);
         self
     }
 
@@ -121,11 +133,8 @@ impl Accounts {
             .find_user_by_id(user_id)
             .await?
             .ok_or(AccountError::NotFound)?;
-        let verified = self
-            .hasher
-            .verify(current, Some(user.password_hash.clone()))
-            .await?;
-        if !verified.matches {
+        let verified = self.verify_counted(&user, current).await?;
+        if !verified {
             return Err(AccountError::WrongPassword);
         }
         let hash = self.hasher.hash(new).await?;
@@ -147,6 +156,26 @@ impl Accounts {
             }
         }
         Ok(())
+    }
+
+    /// Checks `current` against the user's stored hash, counted by the lockout as a login with
+    /// their email would be: a locked account is refused without a verification.
+    async fn verify_counted(&self, user: &User, current: String) -> Result<bool, AccountError> {
+        let hash = Some(user.password_hash.clone());
+        let Some(lockout) = &self.lockout else {
+            return Ok(self.hasher.verify(current, hash).await?.matches);
+        };
+        let attempt = lockout
+            .admit(&user.email)
+            .await?
+            .map_err(AccountError::Locked)?;
+        let verified = self.hasher.verify(current, hash).await;
+        match &verified {
+            Ok(v) if v.matches => lockout.succeeded(attempt).await?,
+            Ok(_) => lockout.failed(attempt).await?,
+            Err(_) => lockout.abandoned(attempt).await,
+        }
+        Ok(verified?.matches)
     }
 
     /// Signup: the email, password and name checked in that order, then the account created

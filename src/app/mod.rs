@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 
 use crate::accounts::{Accounts, ReservedEmails};
 use crate::auth::access::{Authenticator, ForeignTokens};
+use crate::auth::ip_failures::IpFailures;
 use crate::auth::keys::KeySet;
+use crate::auth::lockout::Lockout;
 use crate::auth::login::{LoginService, UserFallback};
 use crate::auth::password::PasswordHasher;
 use crate::auth::refresh_token::RefreshTokens;
@@ -21,7 +23,8 @@ use crate::auth::token::AccessTokens;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db_url::redact_url;
-use crate::http::{self, AppState};
+use crate::http::rate_limit::ClientRateLimit;
+use crate::http::{self, AppState, HttpSettings};
 use crate::legacy::lazy::LazyMigration;
 use crate::legacy::tokens::LegacyTokens;
 use crate::store::Store;
@@ -29,12 +32,18 @@ use signing_secret::signing_secret;
 
 mod signing_secret;
 
+/// How often old login-failure counters and idle per-address buckets are forgotten.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A bound, ready-to-serve Gatehouse.
 pub struct App {
     listener: TcpListener,
     state: AppState,
     /// Kept in step with the database by the background tasks `run_until` starts.
     revocations: Arc<RevocationList>,
+    lockout: Arc<Lockout>,
+    ip_failures: Arc<IpFailures>,
+    hasher: PasswordHasher,
     config: Config,
 }
 
@@ -82,16 +91,24 @@ impl App {
             clock.clone(),
         ));
         let fallback = legacy.clone().map(|l| l as Arc<dyn UserFallback>);
+        let lockout = Arc::new(Lockout::new(store.clone(), config.lockout, clock.clone()));
+        let ip_failures = Arc::new(IpFailures::new(
+            config.client_limits.failures_per_minute,
+            clock.clone(),
+        ));
         let login = LoginService::new(
             store.clone(),
             hasher.clone(),
             sessions.clone(),
             fallback,
+            lockout.clone(),
             clock.clone(),
-        );
+        )
+        .with_ip_failures(ip_failures.clone());
         let reserved = legacy.map(|l| l as Arc<dyn ReservedEmails>);
-        let accounts = Accounts::new(store.clone(), hasher, reserved, clock.clone())
-            .with_sessions(sessions.clone());
+        let accounts = Accounts::new(store.clone(), hasher.clone(), reserved, clock.clone())
+            .with_sessions(sessions.clone())
+            .with_lockout(lockout.clone());
         let access = Authenticator::new(tokens, revocations.clone(), clock.clone(), legacy_tokens);
 
         let address = SocketAddr::new(config.host, config.port);
@@ -110,6 +127,9 @@ impl App {
             listener,
             state,
             revocations,
+            lockout,
+            ip_failures,
+            hasher,
             config,
         })
     }
@@ -118,6 +138,13 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::new(self.config.host, self.config.port))
+    }
+
+    /// How many password hashes and verifications this server has run (see
+    /// `PasswordHasher::jobs_run`); keeps counting while the server runs.
+    pub fn password_jobs(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
+        let hasher = self.hasher.clone();
+        move || hasher.jobs_run()
     }
 
     /// Serves until SIGINT or SIGTERM.
@@ -134,7 +161,10 @@ impl App {
             listener,
             state,
             revocations,
+            lockout,
+            ip_failures,
             config,
+            ..
         } = self;
         let poller = tokio::spawn(poll_database(
             revocations.clone(),
@@ -149,7 +179,19 @@ impl App {
             state.clock.clone(),
         ));
         let store = state.store.clone();
-        let router = http::router(state, config.request_timeout);
+        let limits = &config.client_limits;
+        let rate_limit = Arc::new(ClientRateLimit::new(
+            limits.requests_per_minute,
+            limits.burst,
+        ));
+        let housekeeping =
+            tokio::spawn(forget_old_counts(lockout, ip_failures, rate_limit.clone()));
+        let settings = HttpSettings {
+            request_timeout: config.request_timeout,
+            trusted_proxies: limits.trusted_proxies.clone(),
+            rate_limit,
+        };
+        let router = http::router(state, settings);
         tracing::info!(address = %listener.local_addr()?, backend = store.backend_name(), "gatehouse listening");
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, service)
@@ -157,9 +199,31 @@ impl App {
             .await;
         poller.abort();
         notifications.abort();
+        housekeeping.abort();
         store.close().await;
         tracing::info!("gatehouse stopped");
         served.context("serving HTTP")
+    }
+}
+
+/// Forgets what the brute-force limits no longer need, every `HOUSEKEEPING_INTERVAL`: old
+/// lockout rows (shared; every replica purging is harmless) and idle addresses (per replica).
+async fn forget_old_counts(
+    lockout: Arc<Lockout>,
+    ip_failures: Arc<IpFailures>,
+    rate_limit: Arc<ClientRateLimit>,
+) {
+    let mut ticker = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match lockout.purge().await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "purged old login failure counters"),
+            Err(error) => tracing::warn!(%error, "purging login failure counters failed"),
+        }
+        ip_failures.purge();
+        rate_limit.forget_idle();
     }
 }
 

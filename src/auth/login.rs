@@ -4,9 +4,12 @@
 //! Users Gatehouse does not know yet may be found elsewhere: a `UserFallback` (the old
 //! service's table, implemented by `legacy::lazy`) gets the chance to create them first.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::access::BoxFuture;
+use super::ip_failures::IpFailures;
+use super::lockout::{Locked, Lockout};
 use super::password::{HashError, PasswordHasher};
 use super::session::{ClientInfo, IssuedSession, SessionError, SessionService};
 use crate::clock::Clock;
@@ -22,6 +25,15 @@ pub enum LoginName<'a> {
     UsernameOrEmail(&'a str),
 }
 
+impl<'a> LoginName<'a> {
+    /// The name as typed: what the lockout counts failures of.
+    pub fn as_str(self) -> &'a str {
+        match self {
+            LoginName::Email(name) | LoginName::UsernameOrEmail(name) => name,
+        }
+    }
+}
+
 pub enum LoginOutcome {
     /// Signed in: the new session and its tokens.
     Success(IssuedSession),
@@ -29,6 +41,9 @@ pub enum LoginOutcome {
     InvalidCredentials,
     /// Correct password, but the account is disabled.
     Disabled,
+    /// Too many failures for this login name: refused without a look at the password, alike
+    /// for every name, known or not.
+    Locked(Locked),
 }
 
 /// What the credential check found, before any session starts.
@@ -36,6 +51,7 @@ pub enum Checked {
     Valid(User),
     InvalidCredentials,
     Disabled,
+    Locked(Locked),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +86,9 @@ pub struct LoginService {
     hasher: PasswordHasher,
     sessions: Arc<SessionService>,
     fallback: Option<Arc<dyn UserFallback>>,
+    lockout: Arc<Lockout>,
+    /// Paces client addresses that fail many logins; `None`: not paced.
+    ip_failures: Option<Arc<IpFailures>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -79,6 +98,7 @@ impl LoginService {
         hasher: PasswordHasher,
         sessions: Arc<SessionService>,
         fallback: Option<Arc<dyn UserFallback>>,
+        lockout: Arc<Lockout>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -86,8 +106,16 @@ impl LoginService {
             hasher,
             sessions,
             fallback,
+            lockout,
+            ip_failures: None,
             clock,
         }
+    }
+
+    /// Paces each client address's failed logins (credential stuffing) with `ip_failures`.
+    pub fn with_ip_failures(mut self, ip_failures: Arc<IpFailures>) -> Self {
+        self.ip_failures = Some(ip_failures);
+        self
     }
 
     /// Checks the credentials and, when they are right, starts a session (`with_refresh`: one
@@ -99,6 +127,11 @@ impl LoginService {
         client: &ClientInfo,
         with_refresh: bool,
     ) -> Result<LoginOutcome, LoginError> {
+        let ip = client.ip.parse::<IpAddr>().ok();
+        let paced = self.ip_failures.as_deref();
+        if let Some(Err(locked)) = paced.map(|paced| paced.check(ip)) {
+            return Ok(LoginOutcome::Locked(locked));
+        }
         Ok(match self.check_credentials(name, password).await? {
             Checked::Valid(user) => {
                 // Boxed, with the user moved in: only the logins that get this far hold room
@@ -106,8 +139,14 @@ impl LoginService {
                 let start = async move { self.sessions.start(&user, client, with_refresh).await };
                 LoginOutcome::Success(Box::pin(start).await?)
             }
-            Checked::InvalidCredentials => LoginOutcome::InvalidCredentials,
+            Checked::InvalidCredentials => {
+                if let Some(paced) = paced {
+                    paced.failed(ip);
+                }
+                LoginOutcome::InvalidCredentials
+            }
             Checked::Disabled => LoginOutcome::Disabled,
+            Checked::Locked(locked) => LoginOutcome::Locked(locked),
         })
     }
 
@@ -127,8 +166,29 @@ impl LoginService {
         // (Whether the queue is full says nothing about the user, so this leaks nothing.)
         self.hasher.wait_for_room().await?;
         // Boxed: a storm holds a thousand logins waiting above, so while they wait they should
-        // hold no room for the lookup's and the verify's futures (about 1 KB).
-        Box::pin(self.verify_credentials(name, password)).await
+        // hold no room for the count's, the lookup's and the verify's futures (about 1 KB).
+        Box::pin(self.counted_check(name, password)).await
+    }
+
+    /// The check, counted by the lockout: the attempt takes its place in the name's count
+    /// before anything is looked up or verified, so a locked name costs no verification,
+    /// known or not.
+    async fn counted_check(
+        &self,
+        name: LoginName<'_>,
+        password: String,
+    ) -> Result<Checked, LoginError> {
+        let attempt = match self.lockout.admit(name.as_str()).await? {
+            Ok(attempt) => attempt,
+            Err(locked) => return Ok(Checked::Locked(locked)),
+        };
+        let checked = self.verify_credentials(name, password).await;
+        match &checked {
+            Ok(Checked::Valid(_) | Checked::Disabled) => self.lockout.succeeded(attempt).await?,
+            Ok(Checked::InvalidCredentials) => self.lockout.failed(attempt).await?,
+            Ok(Checked::Locked(_)) | Err(_) => self.lockout.abandoned(attempt).await,
+        }
+        checked
     }
 
     async fn verify_credentials(

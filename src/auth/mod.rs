@@ -6,8 +6,10 @@
 //! the old service's table) and `access::ForeignTokens` (the old service's tokens).
 
 pub mod access;
+pub mod ip_failures;
 pub mod keys;
 pub mod legacy_hash;
+pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod refresh_token;

@@ -1,4 +1,5 @@
-//! `gatehouse user …`: add, list, disable, enable and delete users, through `accounts`.
+//! `gatehouse user …`: add, list, disable, enable, delete and unlock users, through `accounts`
+//! (and the lockout, for `unlock`).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use clap::Subcommand;
 
 use crate::accounts::{self, AccountError, Accounts, Profile};
 use crate::app::open_store;
+use crate::auth::lockout::Lockout;
 use crate::auth::password::PasswordHasher;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -27,8 +29,10 @@ pub(super) enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// List users (never their password hashes).
+    /// List users (never their password hashes), with when each locked account unlocks.
     List,
+    /// Lift the lockout of a login name (an email, or a seed-003 username) at once.
+    Unlock { name: String },
     /// Refuse the user's logins and every token they hold.
     Disable { email: String },
     /// Undo `disable`.
@@ -81,28 +85,13 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
                 Err(e) => return Err(e.into()),
             }
         }
-        UserCommand::List => {
-            println!(
-                "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} created",
-                "id", "email", "username", "name", "admin", "disabled", "origin"
-            );
-            for u in store.list_users().await? {
-                println!(
-                    "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} {}",
-                    u.id,
-                    u.email,
-                    u.username.as_deref().unwrap_or("-"),
-                    u.name,
-                    u.admin,
-                    u.disabled,
-                    // Migrated users may be admins only because their seed made everyone one.
-                    if u.legacy_name.is_some() {
-                        "migrated"
-                    } else {
-                        "gatehouse"
-                    },
-                    rfc3339(u.created_at)
-                );
+        UserCommand::List => list_users(&store, config, now).await?,
+        UserCommand::Unlock { name } => {
+            let lockout = Lockout::new(store.clone(), config.lockout, Arc::new(SystemClock));
+            if lockout.unlock(&name).await? {
+                println!("unlocked {}: its failed logins are forgotten", name.trim());
+            } else {
+                println!("{} has no failed logins to forget", name.trim());
             }
         }
         UserCommand::SetPassword { email } => {
@@ -149,6 +138,54 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
         }
     }
     store.close().await;
+    Ok(())
+}
+
+async fn list_users(store: &Store, config: &Config, now: i64) -> anyhow::Result<()> {
+    let users = store.list_users().await?;
+    // A user is locked when their email is, or (seed 003) their username.
+    let lockout = Lockout::new(store.clone(), config.lockout, Arc::new(SystemClock));
+    let names: Vec<(usize, &str)> = users
+        .iter()
+        .enumerate()
+        .flat_map(|(index, u)| {
+            let username = u.username.as_deref().map(|name| (index, name));
+            std::iter::once((index, u.email.as_str())).chain(username)
+        })
+        .collect();
+    let just_names: Vec<&str> = names.iter().map(|(_, name)| *name).collect();
+    let mut locked_until = vec![0_i64; users.len()];
+    for (index, until) in lockout.locked(&just_names).await? {
+        let user = names[index].0;
+        locked_until[user] = locked_until[user].max(until);
+    }
+    println!(
+        "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} {:<20} locked until",
+        "id", "email", "username", "name", "admin", "disabled", "origin", "created"
+    );
+    for (u, until) in users.iter().zip(locked_until) {
+        println!(
+            "{:>6}  {:<32} {:<16} {:<20} {:<5} {:<8} {:<9} {:<20} {}",
+            u.id,
+            u.email,
+            u.username.as_deref().unwrap_or("-"),
+            u.name,
+            u.admin,
+            u.disabled,
+            // Migrated users may be admins only because their seed made everyone one.
+            if u.legacy_name.is_some() {
+                "migrated"
+            } else {
+                "gatehouse"
+            },
+            rfc3339(u.created_at),
+            if until > now {
+                rfc3339(until)
+            } else {
+                "-".to_owned()
+            }
+        );
+    }
     Ok(())
 }
 

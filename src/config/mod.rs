@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::auth::lockout::LockoutPolicy;
 use crate::auth::password::PasswordHasher;
 use crate::legacy::ident::IdentError;
 use crate::legacy::tokens::LegacyTokenSettings;
@@ -17,6 +18,9 @@ use legacy::{legacy_settings, legacy_token_settings};
 mod database;
 mod env;
 mod legacy;
+mod limits;
+
+pub use limits::ClientLimits;
 
 /// Secrets shorter than this are refused unless `ALLOW_WEAK_SECRET=true` (HS256 wants 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -57,6 +61,10 @@ pub struct Config {
     /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
     /// validating until they expire, within the `LEGACY_TOKEN*` bounds (see `legacy::tokens`).
     pub legacy_tokens: Option<LegacyTokenSettings>,
+    /// The account lockout (`LOGIN_MAX_FAILURES` and the `LOGIN_*` lengths).
+    pub lockout: LockoutPolicy,
+    /// The per-address limits and whose `X-Forwarded-For` is believed.
+    pub client_limits: ClientLimits,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -151,6 +159,8 @@ impl Config {
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
             legacy: legacy_settings(&get)?,
             legacy_tokens: legacy_token_settings(&get)?,
+            lockout: limits::lockout_policy(&get)?,
+            client_limits: limits::client_limits(&get)?,
         })
     }
 

@@ -98,6 +98,7 @@ pub async fn ping() -> Json<StatusMessage> {
         (status = 409, description = "The email is taken", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn signup(
@@ -132,6 +133,7 @@ pub async fn signup(
         (status = 401, description = "Missing fields, or incorrect email or password", body = crate::http::ErrorBody),
         (status = 403, description = "Correct password, disabled account", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many failed logins for this email (any email, known or not), or from this client; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
         (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
     ))]
@@ -158,6 +160,7 @@ pub async fn login(
             Err(AppError::Unauthorized("Incorrect email or password"))
         }
         LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
+        LoginOutcome::Locked(locked) => Err(AppError::locked(locked)),
     }
 }
 
@@ -205,6 +208,7 @@ pub struct PasswordChange {
         (status = 400, description = "Missing or malformed fields, or a new password the rules refuse", body = crate::http::ErrorBody),
         (status = 401, description = "Missing, invalid, expired or revoked token, or an incorrect current password", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account lately, or too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
         (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
     ))]

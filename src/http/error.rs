@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::accounts::AccountError;
 use crate::auth::access::AccessError;
+use crate::auth::lockout::Locked;
 use crate::auth::login::LoginError;
 use crate::auth::password::HashError;
 use crate::auth::session::SessionError;
@@ -37,6 +38,13 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// 429: too many attempts (the lockout, or a client's rate limit); the message is the
+    /// same for every account, known or not.
+    #[error("{message}")]
+    TooManyAttempts {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     /// The password hashing queue is full: come back in a moment.
     #[error("server busy")]
     Busy,
@@ -57,6 +65,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -73,6 +82,19 @@ impl AppError {
         }
     }
 }
+
+impl AppError {
+    /// The lockout's answer, word for word the same for every name.
+    pub fn locked(locked: Locked) -> Self {
+        AppError::TooManyAttempts {
+            message: LOCKED_MESSAGE,
+            retry_after_secs: locked.retry_after_secs,
+        }
+    }
+}
+
+/// What a locked login name is told (JSON `message`, or the Basic text answer).
+pub const LOCKED_MESSAGE: &str = "Too many failed login attempts, try again later";
 
 pub fn token_message(reason: TokenError) -> &'static str {
     match reason {
@@ -112,6 +134,11 @@ impl IntoResponse for AppError {
             }
             AppError::Busy | AppError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            AppError::TooManyAttempts {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}
         }
@@ -180,6 +207,7 @@ impl From<AccountError> for AppError {
             }
             AccountError::NotFound => AppError::NotFound("User not found"),
             AccountError::WrongPassword => AppError::Unauthorized("Incorrect password"),
+            AccountError::Locked(locked) => AppError::locked(locked),
             AccountError::Session(e) => e.into(),
             AccountError::Hashing(e) => e.into(),
             AccountError::Store(e) => e.into(),
@@ -206,6 +234,13 @@ mod tests {
             (AppError::Conflict("x"), 409),
             (AppError::PayloadTooLarge, 413),
             (AppError::UnsupportedMediaType("x"), 415),
+            (
+                AppError::TooManyAttempts {
+                    message: "x",
+                    retry_after_secs: 5,
+                },
+                429,
+            ),
             (AppError::Busy, 503),
             (AppError::Unavailable(unavailable()), 503),
             (AppError::Internal(anyhow::anyhow!("boom")), 500),
@@ -242,6 +277,13 @@ mod tests {
             (AccountError::UsernameTaken.into(), 409),
             (AccountError::NotFound.into(), 404),
             (AccountError::WrongPassword.into(), 401),
+            (
+                AccountError::Locked(Locked {
+                    retry_after_secs: 9,
+                })
+                .into(),
+                429,
+            ),
             (AccountError::Session(signing()).into(), 500),
             (AccountError::Hashing(HashError::Busy).into(), 503),
             (AccountError::Store(unavailable()).into(), 503),
@@ -259,6 +301,16 @@ mod tests {
             .to_str()
             .unwrap();
         assert!(challenge.starts_with("Bearer") && challenge.contains(r#"error="invalid_token""#));
+    }
+
+    #[test]
+    fn too_many_attempts_say_when_to_retry() {
+        let locked = AppError::locked(Locked {
+            retry_after_secs: 840,
+        });
+        let response = locked.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "840");
     }
 
     #[test]

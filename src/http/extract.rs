@@ -1,9 +1,8 @@
 //! Extractors: what a handler needs from the request, stated in its signature.
 
 use axum::body::Bytes;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -11,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use super::client_address::ClientAddress;
 use super::error::AppError;
 use super::state::AppState;
 use crate::auth::session::ClientInfo;
@@ -46,7 +46,8 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// The caller's user agent and address, recorded with the sessions it starts. The address is
-/// the TCP peer: behind a proxy, that is the proxy.
+/// the one `client_address` resolved: the TCP peer, or behind a trusted proxy the client it
+/// forwarded for.
 impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
@@ -58,8 +59,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
             .unwrap_or_default();
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip().to_string())
+            .get::<ClientAddress>()
+            .map(|ClientAddress(ip)| ip.to_string())
             .unwrap_or_default();
         Ok(ClientInfo::new(user_agent, ip))
     }

@@ -1,17 +1,18 @@
 //! The gateway contract of seeds 000, 003 and 004: `POST /login` and `POST /validate`.
 
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::AppError;
+use super::error::{AppError, LOCKED_MESSAGE};
 use super::extract::{basic_credentials, has_basic_scheme, is_json, AuthUser, JsonObject};
 use super::fields::{field, Field};
 use super::state::AppState;
+use crate::auth::lockout::Locked;
 use crate::auth::login::{LoginName, LoginOutcome};
 use crate::auth::session::ClientInfo;
 
@@ -49,6 +50,8 @@ pub struct TokenResponse {
             content((String = "text/plain"), (crate::http::ErrorBody = "application/json"))),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many failed logins for this name (any name, known or not), or from this client; see `Retry-After` (text for Basic, JSON otherwise)",
+            content((String = "text/plain"), (crate::http::ErrorBody = "application/json"))),
         (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
     )
 )]
@@ -82,6 +85,7 @@ pub async fn login(
                 basic_failure(StatusCode::UNAUTHORIZED, "Invalid credentials")
             }
             LoginOutcome::Disabled => basic_failure(StatusCode::FORBIDDEN, "Account disabled"),
+            LoginOutcome::Locked(locked) => basic_locked(locked),
         });
     }
 
@@ -112,7 +116,16 @@ pub async fn login(
         .into_response()),
         LoginOutcome::InvalidCredentials => Err(AppError::Unauthorized("Invalid credentials")),
         LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
+        LoginOutcome::Locked(locked) => Err(AppError::locked(locked)),
     }
+}
+
+/// The lockout's answer to a Basic login: text, like the rest of seeds 000/004's answers.
+fn basic_locked(locked: Locked) -> Response {
+    let retry_after = HeaderValue::from(locked.retry_after_secs);
+    let mut response = basic_failure(StatusCode::TOO_MANY_REQUESTS, LOCKED_MESSAGE);
+    response.headers_mut().insert(RETRY_AFTER, retry_after);
+    response
 }
 
 /// Seeds 000/004 answer Basic logins in plain text, with a Basic challenge.

@@ -6,6 +6,7 @@
 //! contract's shape; they hold no rule of their own.
 
 pub mod auth_api;
+pub mod client_address;
 pub mod error;
 pub mod extract;
 pub mod fields;
@@ -13,11 +14,13 @@ pub mod gateway;
 pub mod health;
 pub mod openapi;
 pub mod profile;
+pub mod rate_limit;
 pub mod routes;
 pub mod sessions;
 pub mod state;
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
@@ -27,7 +30,7 @@ use axum::http::header::{
     SET_COOKIE,
 };
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::map_response;
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
 use serde::Serialize;
@@ -40,8 +43,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::client_ip::TrustedProxies;
+use client_address::{resolve_client_address, ClientAddress};
 use error::error_body;
 pub use error::AppError;
+use rate_limit::ClientRateLimit;
 pub use state::AppState;
 
 /// Bodies beyond this are refused with 413: the largest legitimate one (a 1024-character
@@ -56,31 +62,56 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// What the middleware stack needs besides the handlers' state.
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// The credential endpoints' bucket per client address.
+    pub rate_limit: Arc<ClientRateLimit>,
+}
+
+pub fn router(state: AppState, settings: HttpSettings) -> Router {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
-    let (routes, doc) = routes::routes().split_for_parts();
+    let trusted_proxies = Arc::new(settings.trusted_proxies);
+    let (routes, doc) = routes::routes(settings.rate_limit).split_for_parts();
     routes
         .merge(openapi::router(&doc))
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                // First: the limits, the sessions and the log all read the address it resolves.
+                .layer(from_fn_with_state(trusted_proxies, resolve_client_address))
                 .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
                 .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
                 // Failures are logged where they are understood (`AppError`); an expected 503
                 // during a login storm must not write an ERROR line per request.
                 .layer(
                     TraceLayer::new_for_http()
+                        .make_span_with(request_span)
                         .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
                 )
                 .layer(map_response(json_error_bodies))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
-                    request_timeout,
+                    settings.request_timeout,
                 ))
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
+}
+
+/// The span each request's log lines carry: method, path (never the query) and the client
+/// address that the sessions record too.
+fn request_span(request: &axum::http::Request<Body>) -> tracing::Span {
+    let client = request.extensions().get::<ClientAddress>().map(|a| a.0);
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        client_ip = client.map(tracing::field::display),
+    )
 }
 
 /// Marks every answer `Cache-Control: no-store`. Errors produced below the handlers (405,

@@ -2,36 +2,51 @@
 //! registers a handler and its OpenAPI description at once (utoipa-axum's `routes!` reads the
 //! handler's `#[utoipa::path]`), so the router and `/openapi.json` cannot disagree.
 
+use std::sync::Arc;
+
+use axum::middleware::from_fn_with_state;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::ApiDoc;
+use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
 use super::{auth_api, gateway, health, profile, sessions};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         // The seed contracts: what the old services' clients already send.
         // Gateways (seeds 000, 003, 004): a token for Basic or JSON credentials, and its claims.
-        .routes(routes!(gateway::login))
         .routes(routes!(gateway::validate))
         .routes(routes!(profile::profile))
         // Seed 002's signup API.
         .routes(routes!(auth_api::ping))
-        .routes(routes!(auth_api::signup))
-        .routes(routes!(auth_api::login))
         .routes(routes!(auth_api::user_details))
-        // The account API: what a signed-in user changes about their account.
-        .routes(routes!(auth_api::change_password))
-        // The session API: logout, refresh-token rotation, a user's own sessions.
+        // The session API: logout, a user's own sessions.
         .routes(routes!(sessions::logout))
-        .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
         // Health, for load balancers and orchestrators.
         .routes(routes!(health::health))
         .routes(routes!(health::auth_health))
         .routes(routes!(health::test_db))
+        .merge(credential_routes(rate_limit))
     // Docs: `/openapi.json` itself is served by `openapi::router`.
+}
+
+/// Everything that takes a password or a refresh token, each client address limited by its
+/// token bucket (`rate_limit`).
+fn credential_routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // Gateways (seeds 000, 003, 004): a token for Basic or JSON credentials.
+        .routes(routes!(gateway::login))
+        // Seed 002's signup API.
+        .routes(routes!(auth_api::signup))
+        .routes(routes!(auth_api::login))
+        // The account API: what a signed-in user changes about their account.
+        .routes(routes!(auth_api::change_password))
+        // The session API: refresh-token rotation.
+        .routes(routes!(sessions::refresh))
+        .route_layer(from_fn_with_state(rate_limit, limit_per_client))
 }

@@ -77,6 +77,7 @@ pub async fn logout(
         (status = 401, description = "Unknown, expired or ended; or reused, which ends the session", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn refresh(

@@ -8,6 +8,7 @@
 //! statement is chosen per backend next to its siblings.
 
 pub mod dialect;
+mod login_failures;
 mod revocations;
 mod sessions;
 mod settings;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use crate::db_url::redact_url;
 use dialect::{Backend, Pool};
 
+pub use login_failures::{Admission, LoginFailures};
 pub use sessions::{RefreshTokenRow, Session};
 pub use users::{NewUser, User};
 

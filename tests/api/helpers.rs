@@ -84,6 +84,8 @@ pub struct TestApp {
     pub database_url: String,
     pub secret: String,
     env: HashMap<String, String>,
+    /// Each server's count of password hashes and verifications run.
+    password_jobs: Vec<Box<dyn Fn() -> u64 + Send + Sync>>,
     _shutdown: Vec<oneshot::Sender<()>>,
     _database: TestDatabase,
 }
@@ -124,6 +126,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         database_url,
         secret,
         env,
+        password_jobs: Vec::new(),
         _shutdown: Vec::new(),
         _database: database,
     };
@@ -156,6 +159,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("the app failed to start: {e:?}"));
         let address = format!("http://{}", app.local_addr());
+        self.password_jobs.push(Box::new(app.password_jobs()));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;
@@ -186,6 +190,11 @@ impl TestApp {
     /// Adds `name=value` to the configuration of the next (re)start.
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Password hashes and verifications run by every server this app started.
+    pub fn password_jobs_run(&self) -> u64 {
+        self.password_jobs.iter().map(|jobs| jobs()).sum()
     }
 
     /// The server's current time, in Unix seconds.

@@ -14,9 +14,11 @@ mod helpers;
 
 mod auth_api;
 mod cli;
+mod client_limits;
 mod faults;
 mod gateway;
 mod hashing_queue;
+mod lockout;
 mod migration;
 mod profile_health;
 mod replicas;

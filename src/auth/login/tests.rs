@@ -1,5 +1,6 @@
 use super::*;
 use crate::auth::keys::KeySet;
+use crate::auth::lockout::LockoutPolicy;
 use crate::auth::refresh_token::RefreshTokens;
 use crate::auth::revocation::RevocationList;
 use crate::auth::session::SessionPolicy;
@@ -52,6 +53,11 @@ fn service(store: &Store, hasher: &PasswordHasher) -> LoginService {
         hasher.clone(),
         Arc::new(sessions),
         None,
+        Arc::new(Lockout::new(
+            store.clone(),
+            LockoutPolicy::DEFAULT,
+            clock.clone(),
+        )),
         clock,
     )
 }

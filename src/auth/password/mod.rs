@@ -21,7 +21,7 @@
 //!   with the current parameters reports `needs_rehash`, and the login upgrades the stored
 //!   hash, so raising the parameters later upgrades every user at their next login.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,6 +76,8 @@ pub struct PasswordHasher {
     /// A real hash of a random password: unknown users are verified against it, so they cost
     /// exactly as much time as a wrong password does.
     dummy_hash: Arc<str>,
+    /// Jobs the workers have run (hashes and verifications), across every clone.
+    jobs_run: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -106,6 +108,7 @@ impl PasswordHasher {
             patience: Duration::ZERO,
             params,
             dummy_hash: dummy_hash.into(),
+            jobs_run: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -125,6 +128,12 @@ impl PasswordHasher {
     pub fn with_patience(mut self, patience: Duration) -> Self {
         self.patience = patience;
         self
+    }
+
+    /// How many hashes and verifications the workers have run since start: what the lockout's
+    /// tests count (a locked name must cost none) and what a metric can export.
+    pub fn jobs_run(&self) -> u64 {
+        self.jobs_run.load(Ordering::Relaxed)
     }
 
     fn is_full(&self) -> bool {
@@ -234,9 +243,11 @@ impl PasswordHasher {
         let deadline = tokio::time::Instant::now() + self.patience;
         let (reply, answer) = oneshot::channel();
         let (waiting, room) = (self.waiting.clone(), self.room.clone());
+        let jobs_run = self.jobs_run.clone();
         let job: Job = Box::new(move |memory| {
             waiting.fetch_sub(1, Ordering::Relaxed);
             room.notify_one();
+            jobs_run.fetch_add(1, Ordering::Relaxed);
             // The caller may have gone away; the work is done either way.
             let _ = reply.send(job(memory));
         });

@@ -10,7 +10,9 @@ backend_tests!(
     unicode_passwords_round_trip,
 );
 
-async fn unicode_credentials_are_refused_cleanly_by_both_logins(app: TestApp) {
+async fn unicode_credentials_are_refused_cleanly_by_both_logins(mut app: TestApp) {
+    // Twenty wrong passwords for one account: without the lockout, so each is really checked.
+    app.restart_with("LOGIN_MAX_FAILURES", "0").await;
     app.signup_user("ada@example.com", PASSWORD, "Ada").await;
     let strange = [
         "🦀@example.com",
