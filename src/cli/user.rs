@@ -1,4 +1,5 @@
-//! `gatehouse user …`: add, list, disable, enable and delete users, through `accounts`.
+//! `gatehouse user …`: add, list, disable, enable and delete users, and set their passwords,
+//! through `accounts` (which applies the password policy, `PASSWORD_MIN_LENGTH` included).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::Store;
 use crate::time_format::rfc3339;
-use crate::validation::{check_password, email_key};
+use crate::validation::email_key;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UserCommand {
@@ -66,8 +67,7 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
                 admin,
             )?;
             let password = read_password()?;
-            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
-            let accounts = Accounts::new(store.clone(), hasher, None, Arc::new(SystemClock));
+            let accounts = accounts(&store, config).await?;
             match accounts.add(profile, password).await {
                 Ok(user) => println!(
                     "added user {} ({}){}",
@@ -108,10 +108,8 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
         UserCommand::SetPassword { email } => {
             let email = email_key(&email);
             let password = read_password()?;
-            check_password(&password).map_err(anyhow::Error::msg)?;
-            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
-            let hash = hasher.hash(password).await?;
-            match accounts::set_password(&store, &email, &hash, now).await {
+            let accounts = accounts(&store, config).await?;
+            match accounts.set_password(&email, password).await {
                 Ok(user) => println!(
                     "set the password of user {} ({}); their sessions are ended",
                     user.id, user.email
@@ -150,6 +148,19 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
     }
     store.close().await;
     Ok(())
+}
+
+/// Accounts with one hashing worker: the CLI hashes one password.
+async fn accounts(store: &Store, config: &Config) -> anyhow::Result<Accounts> {
+    let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
+    let clock = Arc::new(SystemClock);
+    Ok(Accounts::new(
+        store.clone(),
+        hasher,
+        None,
+        clock,
+        config.password_policy,
+    ))
 }
 
 async fn set_disabled(store: &Store, email: &str, disabled: bool, now: i64) -> anyhow::Result<()> {

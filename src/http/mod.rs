@@ -58,7 +58,8 @@ pub struct ErrorBody {
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
-    let (routes, doc) = routes::routes().split_for_parts();
+    let (routes, mut doc) = routes::routes().split_for_parts();
+    openapi::describe_password_policy(&mut doc, state.accounts.password_policy());
     routes
         .merge(openapi::router(&doc))
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })
