@@ -1,6 +1,7 @@
-//! Accounts: the one place users are created, disabled, enabled and deleted. Signup, the
-//! `gatehouse user` commands, `gatehouse import` and lazy migration all come through here, so
-//! a rule about users (what an email may be, what a taken email means) is written once.
+//! Accounts: the one place users are created, disabled, enabled and deleted, and passwords
+//! chosen. Signup, the `gatehouse user` commands, `gatehouse import` and lazy migration all
+//! come through here, so a rule about users (what an email may be, what a taken email means,
+//! what a new password may be: the [`PasswordPolicy`]) is written once.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use crate::auth::session::{SessionError, SessionService};
 use crate::clock::Clock;
 use crate::store::{NewUser, Store, StoreError, User};
 use crate::validation::{
-    check_password, check_username, email_key, normalise_email, normalise_name,
+    check_username, email_key, normalise_email, normalise_name, PasswordPolicy, PasswordRejected,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,9 @@ pub enum AccountError {
     /// A field breaks the rules of `validation`; the message says which and how.
     #[error("{0}")]
     Invalid(&'static str),
+    /// A new password the [`PasswordPolicy`] refuses; the message says why.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordRejected),
     #[error("a user with that email already exists")]
     EmailTaken,
     #[error("a user with that username already exists")]
@@ -77,12 +81,15 @@ impl Profile {
     }
 }
 
-/// Creates accounts from a password (signup, `gatehouse user add`).
+/// Creates accounts from a password (signup, `gatehouse user add`) and sets new passwords
+/// (`POST /auth/password`, `gatehouse user set-password`), each checked by `policy`.
 pub struct Accounts {
     store: Store,
     hasher: PasswordHasher,
     reserved: Option<Arc<dyn ReservedEmails>>,
     clock: Arc<dyn Clock>,
+    /// What a new password may be (`PASSWORD_MIN_LENGTH`).
+    policy: PasswordPolicy,
     /// To end a user's other sessions when they change their password (the server's).
     sessions: Option<Arc<SessionService>>,
     lockout: Option<Arc<Lockout>>,
@@ -94,15 +101,22 @@ impl Accounts {
         hasher: PasswordHasher,
         reserved: Option<Arc<dyn ReservedEmails>>,
         clock: Arc<dyn Clock>,
+        policy: PasswordPolicy,
     ) -> Self {
         Self {
             store,
             hasher,
             reserved,
             clock,
+            policy,
             sessions: None,
             lockout: None,
         }
+    }
+
+    /// What a new password may be here.
+    pub fn password_policy(&self) -> PasswordPolicy {
+        self.policy
     }
 
     /// Ends a user's other sessions through `sessions` when they change their password.
@@ -118,7 +132,7 @@ impl Accounts {
     }
 
     /// A signed-in user changes their password: `current` must be right (checked like a
-    /// login, on the hashing workers), `new` must pass the rules. Every session of the user but
+    /// login, on the hashing workers), `new` must pass the policy. Every session of the user but
     /// `session_id` (the one asking) ends, on every replica, and so do the old service's tokens.
     pub async fn change_password(
         &self,
@@ -127,7 +141,7 @@ impl Accounts {
         current: String,
         new: String,
     ) -> Result<(), AccountError> {
-        check_password(&new).map_err(AccountError::Invalid)?;
+        self.policy.check(&new)?;
         let user = self
             .store
             .find_user_by_id(user_id)
@@ -187,14 +201,14 @@ impl Accounts {
         name: &str,
     ) -> Result<User, AccountError> {
         let email = normalise_email(email).map_err(AccountError::Invalid)?;
-        check_password(password).map_err(AccountError::Invalid)?;
+        self.policy.check(password)?;
         let profile = Profile::new(&email, name, None, false)?;
         self.add(profile, password.to_owned()).await
     }
 
     /// Creates the account `profile` describes, with `password` (checked here) as its password.
     pub async fn add(&self, profile: Profile, password: String) -> Result<User, AccountError> {
-        check_password(&password).map_err(AccountError::Invalid)?;
+        self.policy.check(&password)?;
         // As for logins: a signup that the hashing queue would refuse costs no lookup.
         self.hasher.wait_for_room().await?;
         if let Some(reserved) = &self.reserved {
@@ -211,6 +225,22 @@ impl Accounts {
             legacy_name: None,
         };
         create(&self.store, &user, self.clock.now()).await
+    }
+
+    /// An administrator sets the password of the user with this email (`gatehouse user
+    /// set-password`): `password` must pass the policy. Every session the user holds ends, and
+    /// so do the old service's tokens.
+    pub async fn set_password(&self, email: &str, password: String) -> Result<User, AccountError> {
+        self.policy.check(&password)?;
+        let hash = self.hasher.hash(password).await?;
+        let now = self.clock.now();
+        let user = self
+            .store
+            .set_password_hash(&email_key(email), &hash, now)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        self.store.end_all_of_user(user.id, now).await?;
+        Ok(user)
     }
 }
 
@@ -265,22 +295,6 @@ pub async fn set_admin(
     if !admin {
         store.end_all_of_user(user.id, now).await?;
     }
-    Ok(user)
-}
-
-/// Sets the password of the user with this email to `hash` (an argon2id hash of a password
-/// that passed the rules) and ends every session they hold, and the old service's tokens.
-pub async fn set_password(
-    store: &Store,
-    email: &str,
-    hash: &str,
-    now: i64,
-) -> Result<User, AccountError> {
-    let user = store
-        .set_password_hash(&email_key(email), hash, now)
-        .await?
-        .ok_or(AccountError::NotFound)?;
-    store.end_all_of_user(user.id, now).await?;
     Ok(user)
 }
 

@@ -28,6 +28,7 @@ use crate::http::{self, AppState, HttpSettings};
 use crate::legacy::lazy::LazyMigration;
 use crate::legacy::tokens::LegacyTokens;
 use crate::store::Store;
+use crate::validation::{PasswordPolicy, DEFAULT_MIN_PASSWORD_CHARS};
 use signing_secret::signing_secret;
 
 mod signing_secret;
@@ -106,9 +107,16 @@ impl App {
         )
         .with_ip_failures(ip_failures.clone());
         let reserved = legacy.map(|l| l as Arc<dyn ReservedEmails>);
-        let accounts = Accounts::new(store.clone(), hasher.clone(), reserved, clock.clone())
-            .with_sessions(sessions.clone())
-            .with_lockout(lockout.clone());
+        warn_if_weak(config.password_policy);
+        let accounts = Accounts::new(
+            store.clone(),
+            hasher.clone(),
+            reserved,
+            clock.clone(),
+            config.password_policy,
+        )
+        .with_sessions(sessions.clone())
+        .with_lockout(lockout.clone());
         let access = Authenticator::new(tokens, revocations.clone(), clock.clone(), legacy_tokens);
 
         let address = SocketAddr::new(config.host, config.port);
@@ -261,6 +269,17 @@ async fn legacy_tokens(
     tracing::info!("ACCEPT_LEGACY_TOKENS: {}", policy.describe());
     let tokens = LegacyTokens::new(keys.clone(), store.clone(), revocations.clone(), policy);
     Ok(Some(Arc::new(tokens)))
+}
+
+/// A minimum below NIST's 8 characters is allowed, for clients that sign up with shorter
+/// passwords (seed 002's use 6), but never silently.
+fn warn_if_weak(policy: PasswordPolicy) {
+    if policy.min_chars() < DEFAULT_MIN_PASSWORD_CHARS {
+        tracing::warn!(
+            min_length = policy.min_chars(),
+            "PASSWORD_MIN_LENGTH is below {DEFAULT_MIN_PASSWORD_CHARS}: new passwords that short are easy to guess"
+        );
+    }
 }
 
 /// Lifetimes of sessions and refresh tokens, from the settings.

@@ -1,5 +1,6 @@
-//! `gatehouse user …`: add, list, disable, enable, delete and unlock users, through `accounts`
-//! (and the lockout, for `unlock`).
+//! `gatehouse user …`: add, list, disable, enable, delete and unlock users, and set their
+//! passwords, through `accounts` (which applies the password policy, `PASSWORD_MIN_LENGTH`
+//! included) and the lockout (`unlock`, and the locks `list` shows).
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::Store;
 use crate::time_format::rfc3339;
-use crate::validation::{check_password, email_key};
+use crate::validation::email_key;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UserCommand {
@@ -70,8 +71,7 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
                 admin,
             )?;
             let password = read_password()?;
-            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
-            let accounts = Accounts::new(store.clone(), hasher, None, Arc::new(SystemClock));
+            let accounts = accounts(&store, config).await?;
             match accounts.add(profile, password).await {
                 Ok(user) => println!(
                     "added user {} ({}){}",
@@ -97,10 +97,8 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
         UserCommand::SetPassword { email } => {
             let email = email_key(&email);
             let password = read_password()?;
-            check_password(&password).map_err(anyhow::Error::msg)?;
-            let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
-            let hash = hasher.hash(password).await?;
-            match accounts::set_password(&store, &email, &hash, now).await {
+            let accounts = accounts(&store, config).await?;
+            match accounts.set_password(&email, password).await {
                 Ok(user) => println!(
                     "set the password of user {} ({}); their sessions are ended",
                     user.id, user.email
@@ -187,6 +185,19 @@ async fn list_users(store: &Store, config: &Config, now: i64) -> anyhow::Result<
         );
     }
     Ok(())
+}
+
+/// Accounts with one hashing worker: the CLI hashes one password.
+async fn accounts(store: &Store, config: &Config) -> anyhow::Result<Accounts> {
+    let hasher = tokio::task::spawn_blocking(|| PasswordHasher::new(1, 1)).await??;
+    let clock = Arc::new(SystemClock);
+    Ok(Accounts::new(
+        store.clone(),
+        hasher,
+        None,
+        clock,
+        config.password_policy,
+    ))
 }
 
 async fn set_disabled(store: &Store, email: &str, disabled: bool, now: i64) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ use crate::legacy::ident::IdentError;
 use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::LegacySettings;
 use crate::secrets::Secret;
+use crate::validation::PasswordPolicy;
 use database::database_url;
 use env::{parse, parse_bool, parse_positive};
 use legacy::{legacy_settings, legacy_token_settings};
@@ -56,6 +57,8 @@ pub struct Config {
     /// How long a login waits for a place in a full hashing queue before it gets 503.
     pub hash_queue_wait: Duration,
     pub request_timeout: Duration,
+    /// What a new password may be: `PASSWORD_MIN_LENGTH` characters at least (default 8).
+    pub password_policy: PasswordPolicy,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
     /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
@@ -157,6 +160,7 @@ impl Config {
                 "a number of milliseconds",
             )?),
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
+            password_policy: password_policy(&get)?,
             legacy: legacy_settings(&get)?,
             legacy_tokens: legacy_token_settings(&get)?,
             lockout: limits::lockout_policy(&get)?,
@@ -185,6 +189,20 @@ fn hash_workers(get: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigEr
             reason: "a whole number from 1 to 256",
         }),
     }
+}
+
+/// `PASSWORD_MIN_LENGTH`, from 1 to the maximum length. Below the default of 8 it is accepted
+/// (the seeds had no minimum, and seed 002's clients sign up with 6 characters); start-up
+/// warns about it (`app`).
+fn password_policy(get: &impl Fn(&str) -> Option<String>) -> Result<PasswordPolicy, ConfigError> {
+    const EXPECTED: &str = "a whole number from 1 to 1024";
+    let default = PasswordPolicy::default().min_chars();
+    let min_chars: usize = parse(get, "PASSWORD_MIN_LENGTH", Some(default), EXPECTED)?;
+    PasswordPolicy::with_min_chars(min_chars).ok_or(ConfigError::Invalid {
+        name: "PASSWORD_MIN_LENGTH",
+        value: min_chars.to_string(),
+        reason: EXPECTED,
+    })
 }
 
 #[cfg(test)]

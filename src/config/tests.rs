@@ -43,6 +43,20 @@ fn the_hash_queue_wait_is_milliseconds_and_may_be_zero() {
 }
 
 #[test]
+fn the_password_minimum_defaults_to_8_and_may_be_1_to_1024() {
+    assert_eq!(config(&[]).unwrap().password_policy.min_chars(), 8);
+    let c = config(&[("PASSWORD_MIN_LENGTH", "6")]).unwrap();
+    assert_eq!(c.password_policy.min_chars(), 6);
+    for refused in ["0", "1025", "six", "-1"] {
+        let err = config(&[("PASSWORD_MIN_LENGTH", refused)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("PASSWORD_MIN_LENGTH={refused:?} is not valid: a whole number from 1 to 1024")
+        );
+    }
+}
+
+#[test]
 fn seed_000_database_parts_compose_a_postgres_url() {
     let c = config(&[
         ("DATABASE_HOST", "db.internal"),

@@ -54,6 +54,7 @@ pub struct SignupRequest {
         max_length = 254
     )]
     pub email: String,
+    // The default; `openapi::describe_password_policy` sets the configured minimum.
     #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 200)]
@@ -195,6 +196,7 @@ pub async fn user_details(
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current_password: String,
+    // The default; `openapi::describe_password_policy` sets the configured minimum.
     #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }

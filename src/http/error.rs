@@ -202,6 +202,7 @@ impl From<AccountError> for AppError {
     fn from(err: AccountError) -> Self {
         match err {
             AccountError::Invalid(message) => AppError::BadRequest(message.into()),
+            AccountError::WeakPassword(why) => AppError::BadRequest(why.to_string()),
             AccountError::EmailTaken | AccountError::UsernameTaken => {
                 AppError::Conflict("User already exists.")
             }
@@ -218,6 +219,7 @@ impl From<AccountError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::PasswordRejected;
 
     fn unavailable() -> StoreError {
         StoreError::Unavailable(sqlx::Error::PoolTimedOut)
@@ -273,6 +275,11 @@ mod tests {
             (AccessError::Store(unavailable()).into(), 503),
             (AccessError::Internal(anyhow::anyhow!("x")).into(), 500),
             (AccountError::Invalid("Invalid email").into(), 400),
+            (AccountError::from(PasswordRejected::Common).into(), 400),
+            (
+                AccountError::from(PasswordRejected::Length { min: 8 }).into(),
+                400,
+            ),
             (AccountError::EmailTaken.into(), 409),
             (AccountError::UsernameTaken.into(), 409),
             (AccountError::NotFound.into(), 404),
@@ -292,6 +299,14 @@ mod tests {
             let shown = format!("{err:?}");
             assert_eq!(err.into_response().status().as_u16(), status, "{shown}");
         }
+    }
+
+    #[test]
+    fn a_refused_password_says_why() {
+        let err = AppError::from(AccountError::from(PasswordRejected::Common));
+        assert!(err.client_message().contains("commonly used password"));
+        let err = AppError::from(AccountError::from(PasswordRejected::Length { min: 6 }));
+        assert!(err.client_message().contains("6 to 1024 characters"));
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub struct HttpSettings {
 pub fn router(state: AppState, settings: HttpSettings) -> Router {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
     let trusted_proxies = Arc::new(settings.trusted_proxies);
-    let (routes, doc) = routes::routes(settings.rate_limit).split_for_parts();
+    let (routes, mut doc) = routes::routes(settings.rate_limit).split_for_parts();
+    openapi::describe_password_policy(&mut doc, state.accounts.password_policy());
     routes
         .merge(openapi::router(&doc))
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })

@@ -285,6 +285,15 @@ impl TestApp {
             .await
     }
 
+    /// `POST /auth/password`, as `token`'s user (or anonymously).
+    pub async fn change_password(&self, token: Option<&str>, body: &Value) -> Reply {
+        let mut request = self.client.post(self.url("/auth/password")).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+
     pub async fn auth_user(&self, token: &str) -> Reply {
         self.send(self.client.get(self.url("/auth/user")).bearer_auth(token))
             .await

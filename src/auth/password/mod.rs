@@ -20,6 +20,10 @@
 //!   [`crate::auth::legacy_hash::verify`] on the same worker threads. A match against anything but argon2id
 //!   with the current parameters reports `needs_rehash`, and the login upgrades the stored
 //!   hash, so raising the parameters later upgrades every user at their next login.
+//! - Every password is hashed, and first verified, in its NFKC form
+//!   ([`crate::validation::normalise_password`]), on the workers. Hashes made from the typed
+//!   form (before Gatehouse normalised, and every legacy hash) still verify: see
+//!   [`PasswordHasher::verify`].
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -31,6 +35,7 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::auth::legacy_hash::Imported;
 use crate::secrets::constant_time_eq;
+use crate::validation::normalise_password;
 use argon::{hash_with, is_current, random_password, verify_stored, wrap_legacy};
 
 mod argon;
@@ -54,8 +59,19 @@ pub struct Verification {
     /// The password is right (always false for an unknown user).
     pub matches: bool,
     /// The password is right, but the stored hash is not argon2id with the hasher's current
-    /// parameters (a legacy format, argon2i, other costs): store a fresh hash of it.
+    /// parameters (a legacy format, argon2i, other costs), or was made from the password as
+    /// typed rather than its NFKC form: store a fresh hash of it.
     pub needs_rehash: bool,
+}
+
+/// Which form of the password a stored hash matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    No,
+    /// The NFKC form: what every hash Gatehouse makes now is of.
+    Normalised,
+    /// Only the form as typed, which differs: a hash made before normalisation, or a legacy one.
+    Typed,
 }
 
 /// A worker's reusable argon2 memory.
@@ -173,10 +189,11 @@ impl PasswordHasher {
         }
     }
 
-    /// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    /// Hashes a new password, in its NFKC form, into a PHC string
+    /// (`$argon2id$v=19$m=19456,t=2,p=1$…`).
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.run(move |memory| hash_with(memory, &params, &password))
+        self.run(move |memory| hash_with(memory, &params, normalise_password(&password).as_ref()))
             .await?
     }
 
@@ -196,6 +213,11 @@ impl PasswordHasher {
     /// A user whose hash is still in a legacy format takes that format's time instead, which
     /// differs from the dummy's: until their first login upgrades it, such an account can be
     /// told from an unknown email by timing.
+    ///
+    /// The NFKC form is tried first; when it fails and the typed form differs, the typed form
+    /// too, so hashes made before normalisation (and legacy ones) still verify, and are then
+    /// upgraded to a hash of the NFKC form. The dummy takes the same two tries, so how long a
+    /// failure takes depends on the password alone, never on whether the account exists.
     pub async fn verify(
         &self,
         password: String,
@@ -204,36 +226,36 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let params = self.params.clone();
-        let (matches, current) = self
+        let (matched, current) = self
             .run(move |memory| {
-                let matches = verify_stored(memory, &hash, &password);
-                (matches, is_current(&hash, &params))
+                let matched = verify_either_form(memory, &hash, &password);
+                (matched, is_current(&hash, &params))
             })
             .await?;
-        let matches = known && matches;
+        let matches = known && matched != Matched::No;
         Ok(Verification {
             matches,
-            needs_rehash: matches && !current,
+            needs_rehash: matches && (!current || matched == Matched::Typed),
         })
     }
 
     /// Checks `password` against what [`crate::auth::legacy_hash::import`] made of a legacy row, before it
-    /// is stored (the lazy migration): a plain-text password is compared in constant time, a
-    /// hash is verified on a worker like [`Self::verify`]'s.
+    /// is stored (the lazy migration), on a worker: a plain-text password is compared with it
+    /// in constant time, both in NFKC form (as `gatehouse import` hashes plain text), a hash is
+    /// verified like [`Self::verify`] does.
     pub async fn verify_imported(
         &self,
         password: String,
         imported: Imported,
     ) -> Result<bool, HashError> {
-        match imported {
+        self.run(move |memory| match imported {
             Imported::PlainPassword(plain) => {
-                Ok(constant_time_eq(plain.as_bytes(), password.as_bytes()))
+                let (plain, typed) = (normalise_password(&plain), normalise_password(&password));
+                constant_time_eq(plain.as_bytes(), typed.as_bytes())
             }
-            Imported::Hash(hash) => {
-                self.run(move |memory| verify_stored(memory, &hash, &password))
-                    .await
-            }
-        }
+            Imported::Hash(hash) => verify_either_form(memory, &hash, &password) != Matched::No,
+        })
+        .await
     }
 
     async fn run<T: Send + 'static>(
@@ -270,6 +292,25 @@ impl PasswordHasher {
         answer
             .await
             .map_err(|_| HashError::Internal("a hashing worker failed".into()))
+    }
+}
+
+/// Verifies `typed` against `stored` in either form ([`first_matching_form`]).
+fn verify_either_form(memory: &mut WorkArea, stored: &str, typed: &str) -> Matched {
+    first_matching_form(typed, |form| verify_stored(memory, stored, form))
+}
+
+/// Tries the NFKC form of `typed`, then, if that fails and the typed form differs, the typed
+/// form. How many tries a failure costs depends on `typed` alone, whatever `verify` checks
+/// against (a user's hash or the dummy).
+fn first_matching_form(typed: &str, mut verify: impl FnMut(&str) -> bool) -> Matched {
+    let normalised = normalise_password(typed);
+    if verify(&normalised) {
+        Matched::Normalised
+    } else if normalised != typed && verify(typed) {
+        Matched::Typed
+    } else {
+        Matched::No
     }
 }
 

@@ -362,3 +362,5 @@ async fn a_wrapped_legacy_hash_verifies_and_is_upgraded() {
     let own = hasher.hash("pw".into()).await.unwrap();
     assert_eq!(hasher.wrap_legacy(own.clone()).await.unwrap(), own);
 }
+
+mod normalisation;

@@ -16,11 +16,7 @@ backend_tests!(
 const NEW_PASSWORD: &str = "a new and better passphrase";
 
 async fn change(app: &TestApp, token: Option<&str>, body: Value) -> Reply {
-    let mut request = app.client.post(app.url("/auth/password")).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    app.send(request).await
+    app.change_password(token, &body).await
 }
 
 async fn signup_with_refresh(app: &TestApp) -> (String, String) {
