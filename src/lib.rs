@@ -19,7 +19,8 @@
 //!   ↓
 //! store    all SQL on Gatehouse's tables; `store::dialect`: what differs between backends
 //!   ↓
-//! leaves   clock, secrets, db_url, validation, time_format   (import nothing of the crate)
+//! leaves   clock, secrets, db_url, validation, time_format, client_ip   (import nothing
+//!          of the crate)
 //! ```
 //!
 //! Where a lower layer needs something only an upper one has, it declares a trait the upper
@@ -33,12 +34,14 @@
 //! - [`http`]: the route table ([`http::routes`]), handlers, extractors, `AppError`, OpenAPI.
 //! - [`legacy`]: migrating from a seed service: `import`, lazy migration at login, old tokens.
 //! - [`accounts`]: the one place users are created, disabled, enabled and deleted.
-//! - [`auth`]: passwords (argon2id off the runtime), the login service, sessions, keys and
-//!   tokens, the in-memory revocation list.
+//! - [`auth`]: passwords (argon2id off the runtime), the login service, the account lockout
+//!   and the pacing of failing addresses, sessions, keys and tokens, the in-memory revocation
+//!   list.
 //! - [`store`]: every SQL statement on Gatehouse's tables; migrations in `migrations/`.
 //! - Leaves: [`clock`] (time as a dependency), [`secrets`] (`Secret`, randomness, constant-time
 //!   comparison), [`db_url`] (database URLs), [`validation`] (what an email, password, name or
-//!   username may be), [`time_format`] (Flask's dates, RFC 3339).
+//!   username may be), [`time_format`] (Flask's dates, RFC 3339), [`client_ip`] (who the
+//!   client is behind `TRUSTED_PROXIES`).
 //!
 //! # Glossary: the seed services
 //! The code names the five Flask services whose clients Gatehouse serves unchanged (their

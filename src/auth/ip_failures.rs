@@ -84,6 +84,9 @@ impl IpFailures {
         }
         let at = map.entry(ip).or_insert(now);
         *at = (*at).max(now) + interval;
+        if *at - now >= 60_000 && *at - now < 60_000 + interval {
+            tracing::warn!(client_ip = %ip, "client address paced after repeated failed logins");
+        }
     }
 
     /// Forgets addresses whose bucket is full again.

@@ -7,6 +7,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use super::access::BoxFuture;
 use super::ip_failures::IpFailures;
 use super::lockout::{Locked, Lockout};
@@ -127,12 +129,14 @@ impl LoginService {
         client: &ClientInfo,
         with_refresh: bool,
     ) -> Result<LoginOutcome, LoginError> {
-        let ip = client.ip.parse::<IpAddr>().ok();
-        let paced = self.ip_failures.as_deref();
-        if let Some(Err(locked)) = paced.map(|paced| paced.check(ip)) {
+        // The address is parsed again after the check rather than kept: a login waiting for
+        // the hashing queue should hold as little as it can.
+        let ip = || client.ip.parse::<IpAddr>().ok();
+        if let Some(Err(locked)) = self.ip_failures.as_ref().map(|paced| paced.check(ip())) {
             return Ok(LoginOutcome::Locked(locked));
         }
-        Ok(match self.check_credentials(name, password).await? {
+        let checked = self.check_credentials(name, password, &client.ip).await?;
+        Ok(match checked {
             Checked::Valid(user) => {
                 // Boxed, with the user moved in: only the logins that get this far hold room
                 // for it.
@@ -140,8 +144,8 @@ impl LoginService {
                 LoginOutcome::Success(Box::pin(start).await?)
             }
             Checked::InvalidCredentials => {
-                if let Some(paced) = paced {
-                    paced.failed(ip);
+                if let Some(paced) = &self.ip_failures {
+                    paced.failed(ip());
                 }
                 LoginOutcome::InvalidCredentials
             }
@@ -157,17 +161,20 @@ impl LoginService {
     /// format, argon2i, or argon2id with other parameters), the password is hashed again with
     /// the current parameters and stored. That upgrade is best effort: if it fails, the
     /// failure is logged and the login still succeeds.
+    /// `client_ip` is for the log lines on the way (a lockout, a hash upgrade, a failure).
     pub async fn check_credentials(
         &self,
         name: LoginName<'_>,
         password: String,
+        client_ip: &str,
     ) -> Result<Checked, LoginError> {
         // Refused before the lookup: logins beyond the hashing queue cost no database query.
         // (Whether the queue is full says nothing about the user, so this leaks nothing.)
         self.hasher.wait_for_room().await?;
         // Boxed: a storm holds a thousand logins waiting above, so while they wait they should
         // hold no room for the count's, the lookup's and the verify's futures (about 1 KB).
-        Box::pin(self.counted_check(name, password)).await
+        let span = tracing::info_span!("login", client_ip);
+        Box::pin(self.counted_check(name, password).instrument(span)).await
     }
 
     /// The check, counted by the lockout: the attempt takes its place in the name's count

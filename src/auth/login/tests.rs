@@ -79,7 +79,11 @@ async fn a_legacy_hash_is_upgraded_at_the_first_successful_login() {
     let hasher = PasswordHasher::new(1, 8).unwrap();
     let logins = service(&store, &hasher);
     let login = |password: &str| {
-        logins.check_credentials(LoginName::Email("ada@example.com"), password.to_owned())
+        logins.check_credentials(
+            LoginName::Email("ada@example.com"),
+            password.to_owned(),
+            "127.0.0.1",
+        )
     };
 
     // A wrong password changes nothing.
@@ -121,7 +125,11 @@ async fn a_disabled_account_is_not_upgraded() {
         .unwrap();
     let hasher = PasswordHasher::new(1, 8).unwrap();
     let outcome = service(&store, &hasher)
-        .check_credentials(LoginName::Email("ada@example.com"), "correct horse".into())
+        .check_credentials(
+            LoginName::Email("ada@example.com"),
+            "correct horse".into(),
+            "127.0.0.1",
+        )
         .await
         .unwrap();
     assert!(matches!(outcome, Checked::Disabled));
