@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::auth::access::BoxFuture;
-use crate::auth::lockout::{Locked, Lockout};
+use crate::auth::lockout::{Admission, Locked, Lockout};
 use crate::auth::password::{HashError, PasswordHasher};
 use crate::auth::revocation::RevocationEvent;
 use crate::auth::session::{SessionError, SessionService};
@@ -179,10 +179,11 @@ impl Accounts {
         let Some(lockout) = &self.lockout else {
             return Ok(self.hasher.verify(current, hash).await?.matches);
         };
-        let attempt = lockout
-            .admit(&user.email)
-            .await?
-            .map_err(AccountError::Locked)?;
+        let attempt = match lockout.admit(&user.email).await? {
+            Admission::Go(attempt) => attempt,
+            Admission::Locked(locked) => return Err(AccountError::Locked(locked)),
+            Admission::Busy => return Err(HashError::Busy.into()),
+        };
         let verified = self.hasher.verify(current, hash).await;
         match &verified {
             Ok(v) if v.matches => lockout.succeeded(attempt).await?,

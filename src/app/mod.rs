@@ -92,7 +92,9 @@ impl App {
             clock.clone(),
         ));
         let fallback = legacy.clone().map(|l| l as Arc<dyn UserFallback>);
-        let lockout = Arc::new(Lockout::new(store.clone(), config.lockout, clock.clone()));
+        let lockout = Lockout::new(store.clone(), config.lockout, clock.clone())
+            .with_patience(config.hash_queue_wait);
+        let lockout = Arc::new(lockout);
         let ip_failures = Arc::new(IpFailures::new(
             config.client_limits.failures_per_minute,
             clock.clone(),
@@ -130,6 +132,7 @@ impl App {
             login: Arc::new(login),
             sessions,
             accounts: Arc::new(accounts),
+            trusted_proxies: Arc::new(config.client_limits.trusted_proxies.clone()),
         };
         Ok(Self {
             listener,
@@ -191,12 +194,12 @@ impl App {
         let rate_limit = Arc::new(ClientRateLimit::new(
             limits.requests_per_minute,
             limits.burst,
+            state.trusted_proxies.clone(),
         ));
         let housekeeping =
             tokio::spawn(forget_old_counts(lockout, ip_failures, rate_limit.clone()));
         let settings = HttpSettings {
             request_timeout: config.request_timeout,
-            trusted_proxies: limits.trusted_proxies.clone(),
             rate_limit,
         };
         let router = http::router(state, settings);

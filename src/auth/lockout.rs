@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
-use crate::store::{Admission, Store, StoreError};
+use crate::store::{Admission as Reservation, Store, StoreError};
 use crate::validation::email_key;
 
 /// The lockout's settings (`LOGIN_MAX_FAILURES`, `LOGIN_FAILURE_WINDOW_SECS`,
@@ -70,9 +70,6 @@ pub struct Attempt {
     _in_flight: Option<OwnedSemaphorePermit>,
 }
 
-/// How long an attempt waits for one of the same name's attempts in flight here to end.
-const IN_FLIGHT_PATIENCE: Duration = Duration::from_secs(5);
-
 pub struct Lockout {
     store: Store,
     policy: LockoutPolicy,
@@ -81,6 +78,21 @@ pub struct Lockout {
     /// logins of one name (a script, a benchmark, a shared account) queue here instead of
     /// filling the shared count with attempts that are not failures yet.
     in_flight: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// How long an attempt waits for one of those places (`HASH_QUEUE_WAIT_MS`, like a login
+    /// waiting for the hashing queue) before it is answered "busy".
+    patience: Duration,
+}
+
+/// What an attempt is told before its password is verified.
+#[derive(Debug)]
+pub enum Admission {
+    /// Go on, and report how it ended.
+    Go(Attempt),
+    /// The name is locked (or its count full on other replicas).
+    Locked(Locked),
+    /// Too many attempts of this name in flight here, for longer than the patience: the same
+    /// answer as a full hashing queue (503, retry shortly), never a lockout.
+    Busy,
 }
 
 impl Lockout {
@@ -90,11 +102,18 @@ impl Lockout {
             policy,
             clock,
             in_flight: Mutex::new(HashMap::new()),
+            patience: Duration::ZERO,
         }
     }
 
-    /// Waits (a while) for one of this process's places for `key`'s attempts in flight. Past
-    /// the patience the attempt goes on without one, and the shared count decides.
+    /// Lets an attempt wait up to `patience` for a place among its name's attempts in flight.
+    pub fn with_patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Waits up to the patience for one of this process's places for `key`'s attempts in
+    /// flight; `None` when none came free.
     async fn place_in_flight(&self, key: &str) -> Option<OwnedSemaphorePermit> {
         let places = {
             let mut in_flight = self.in_flight.lock().ok()?;
@@ -103,7 +122,8 @@ impl Lockout {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.policy.max_failures as usize)));
             places.clone()
         };
-        tokio::time::timeout(IN_FLIGHT_PATIENCE, places.acquire_owned())
+        // A free place is taken even with no patience: the timeout polls the acquire first.
+        tokio::time::timeout(self.patience, places.acquire_owned())
             .await
             .ok()?
             .ok()
@@ -121,15 +141,17 @@ impl Lockout {
     }
 
     /// Takes a place in `name`'s count, or says how long it is locked for.
-    pub async fn admit(&self, name: &str) -> Result<Result<Attempt, Locked>, StoreError> {
+    pub async fn admit(&self, name: &str) -> Result<Admission, StoreError> {
         if self.policy.max_failures == 0 {
-            return Ok(Ok(Attempt {
+            return Ok(Admission::Go(Attempt {
                 key: None,
                 _in_flight: None,
             }));
         }
         let key = Self::key_of(name);
-        let in_flight = self.place_in_flight(&key).await;
+        let Some(in_flight) = self.place_in_flight(&key).await else {
+            return Ok(Admission::Busy);
+        };
         let now = self.clock.now();
         let policy = &self.policy;
         let admission = self
@@ -137,11 +159,11 @@ impl Lockout {
             .reserve_login_attempt(&key, policy.max_failures, policy.window_secs, now)
             .await?;
         Ok(match admission {
-            Admission::Reserved => Ok(Attempt {
+            Reservation::Reserved => Admission::Go(Attempt {
                 key: Some(key),
-                _in_flight: in_flight,
+                _in_flight: Some(in_flight),
             }),
-            Admission::Refused { until } => Err(Locked {
+            Reservation::Refused { until } => Admission::Locked(Locked {
                 retry_after_secs: until.saturating_sub(now).max(1) as u64,
             }),
         })

@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 
 use super::access::BoxFuture;
 use super::ip_failures::IpFailures;
-use super::lockout::{Locked, Lockout};
+use super::lockout::{Admission, Locked, Lockout};
 use super::password::{HashError, PasswordHasher};
 use super::session::{ClientInfo, IssuedSession, SessionError, SessionService};
 use crate::clock::Clock;
@@ -186,8 +186,9 @@ impl LoginService {
         password: String,
     ) -> Result<Checked, LoginError> {
         let attempt = match self.lockout.admit(name.as_str()).await? {
-            Ok(attempt) => attempt,
-            Err(locked) => return Ok(Checked::Locked(locked)),
+            Admission::Go(attempt) => attempt,
+            Admission::Locked(locked) => return Ok(Checked::Locked(locked)),
+            Admission::Busy => return Err(HashError::Busy.into()),
         };
         let checked = self.verify_credentials(name, password).await;
         match &checked {

@@ -1,40 +1,30 @@
-//! The client's address, resolved once per request (the peer, or behind `TRUSTED_PROXIES`
-//! the address they forwarded) and kept in the request's extensions, so the rate limits, the
-//! session records and the request log all name the same client.
+//! The client's address: the peer, or behind `TRUSTED_PROXIES` the address they forwarded.
+//! Resolved where it is needed (the rate limit, the session records, the request log), all
+//! through [`client_address`], so they always agree; `/validate` never pays for it.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap};
 
 use crate::client_ip::TrustedProxies;
 
-/// The resolved client address of a request.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientAddress(pub IpAddr);
-
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
-/// The middleware: resolves the address before anything else reads it.
-pub async fn resolve_client_address(
-    State(trusted): State<Arc<TrustedProxies>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
-    if let Some(peer) = peer {
-        let headers = request.headers();
-        let forwarded = headers
-            .get_all(X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|value| value.to_str().ok());
-        let client = trusted.client_ip(peer, forwarded);
-        request.extensions_mut().insert(ClientAddress(client));
+/// The client address of a request, from its connection info and headers; `None` when the
+/// connection info is missing (a request not from a socket, in unit tests).
+pub fn client_address(
+    trusted: &TrustedProxies,
+    extensions: &Extensions,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
+    let ConnectInfo(peer) = extensions.get::<ConnectInfo<SocketAddr>>()?;
+    if trusted.is_empty() {
+        return Some(peer.ip());
     }
-    next.run(request).await
+    let forwarded = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    Some(trusted.client_ip(peer.ip(), forwarded))
 }

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::client_address::ClientAddress;
+use super::client_address::client_address;
 use super::error::AppError;
 use super::state::AppState;
 use crate::auth::session::ClientInfo;
@@ -48,19 +48,20 @@ impl FromRequestParts<AppState> for AuthUser {
 /// The caller's user agent and address, recorded with the sessions it starts. The address is
 /// the one `client_address` resolved: the TCP peer, or behind a trusted proxy the client it
 /// forwarded for.
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user_agent = parts
             .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        let ip = parts
-            .extensions
-            .get::<ClientAddress>()
-            .map(|ClientAddress(ip)| ip.to_string())
+        let ip = client_address(&state.trusted_proxies, &parts.extensions, &parts.headers)
+            .map(|ip| ip.to_string())
             .unwrap_or_default();
         Ok(ClientInfo::new(user_agent, ip))
     }

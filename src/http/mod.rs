@@ -29,8 +29,8 @@ use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION,
     SET_COOKIE,
 };
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::http::{HeaderValue, Request, StatusCode};
+use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
 use serde::Serialize;
@@ -44,7 +44,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::client_ip::TrustedProxies;
-use client_address::{resolve_client_address, ClientAddress};
+use client_address::client_address;
 use error::error_body;
 pub use error::AppError;
 use rate_limit::ClientRateLimit;
@@ -65,15 +65,13 @@ pub struct ErrorBody {
 /// What the middleware stack needs besides the handlers' state.
 pub struct HttpSettings {
     pub request_timeout: Duration,
-    /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
-    pub trusted_proxies: TrustedProxies,
     /// The credential endpoints' bucket per client address.
     pub rate_limit: Arc<ClientRateLimit>,
 }
 
 pub fn router(state: AppState, settings: HttpSettings) -> Router {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
-    let trusted_proxies = Arc::new(settings.trusted_proxies);
+    let trusted_proxies = state.trusted_proxies.clone();
     let (routes, mut doc) = routes::routes(settings.rate_limit).split_for_parts();
     openapi::describe_password_policy(&mut doc, state.accounts.password_policy());
     routes
@@ -82,15 +80,15 @@ pub fn router(state: AppState, settings: HttpSettings) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                // First: the limits, the sessions and the log all read the address it resolves.
-                .layer(from_fn_with_state(trusted_proxies, resolve_client_address))
                 .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
                 .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
                 // Failures are logged where they are understood (`AppError`); an expected 503
                 // during a login storm must not write an ERROR line per request.
                 .layer(
                     TraceLayer::new_for_http()
-                        .make_span_with(request_span)
+                        .make_span_with(move |request: &Request<Body>| {
+                            request_span(&trusted_proxies, request)
+                        })
                         .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
                 )
                 .layer(map_response(json_error_bodies))
@@ -104,14 +102,14 @@ pub fn router(state: AppState, settings: HttpSettings) -> Router {
 }
 
 /// The span each request's log lines carry: method, path (never the query) and the client
-/// address that the sessions record too.
-fn request_span(request: &axum::http::Request<Body>) -> tracing::Span {
-    let client = request.extensions().get::<ClientAddress>().map(|a| a.0);
+/// address that the sessions record too (resolved only when the span is enabled: debug).
+fn request_span(trusted: &TrustedProxies, request: &Request<Body>) -> tracing::Span {
     tracing::debug_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
-        client_ip = client.map(tracing::field::display),
+        client_ip = client_address(trusted, request.extensions(), request.headers())
+            .map(tracing::field::display),
     )
 }
 

@@ -12,21 +12,26 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::client_address::ClientAddress;
+use super::client_address::client_address;
 use super::error::AppError;
+use crate::client_ip::TrustedProxies;
 
 pub struct ClientRateLimit {
     /// `None`: no limit (`RATE_LIMIT_PER_IP=0`).
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl ClientRateLimit {
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    pub fn new(per_minute: u32, burst: u32, trusted_proxies: Arc<TrustedProxies>) -> Self {
         let limiter = NonZeroU32::new(per_minute).map(|per_minute| {
             let burst = NonZeroU32::new(burst).unwrap_or(per_minute);
             RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
         });
-        Self { limiter }
+        Self {
+            limiter,
+            trusted_proxies,
+        }
     }
 
     /// Forgets addresses whose bucket is full again, so the map holds only recent clients.
@@ -55,7 +60,11 @@ pub async fn limit_per_client(
     request: Request,
     next: Next,
 ) -> Response {
-    let address = request.extensions().get::<ClientAddress>().map(|a| a.0);
+    let address = client_address(
+        &limit.trusted_proxies,
+        request.extensions(),
+        request.headers(),
+    );
     if let Some(Err(retry_after_secs)) = address.map(|address| limit.check(address)) {
         return AppError::TooManyAttempts {
             message: "Too many requests from this address, try again later",

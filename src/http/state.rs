@@ -6,6 +6,7 @@ use crate::accounts::Accounts;
 use crate::auth::access::Authenticator;
 use crate::auth::login::LoginService;
 use crate::auth::session::SessionService;
+use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
 use crate::store::Store;
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub sessions: Arc<SessionService>,
     /// Signup.
     pub accounts: Arc<Accounts>,
+    /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
