@@ -10,10 +10,13 @@ use crate::legacy::ident::IdentError;
 use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::LegacySettings;
 use crate::secrets::Secret;
+use connections::connection_limits;
+pub use connections::ConnectionLimits;
 use database::database_url;
 use env::{parse, parse_bool, parse_positive};
 use legacy::{legacy_settings, legacy_token_settings};
 
+mod connections;
 mod database;
 mod env;
 mod legacy;
@@ -52,6 +55,8 @@ pub struct Config {
     /// How long a login waits for a place in a full hashing queue before it gets 503.
     pub hash_queue_wait: Duration,
     pub request_timeout: Duration,
+    /// Slow and idle clients: `HEADER_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`, `MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
     /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
@@ -149,6 +154,7 @@ impl Config {
                 "a number of milliseconds",
             )?),
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
+            connections: connection_limits(&get)?,
             legacy: legacy_settings(&get)?,
             legacy_tokens: legacy_token_settings(&get)?,
         })

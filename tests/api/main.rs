@@ -23,3 +23,4 @@ mod replicas;
 mod robustness;
 mod secrets_at_rest;
 mod sessions;
+mod slow_clients;
