@@ -1,5 +1,6 @@
 //! Start-up and shutdown: `App::build` connects, migrates, loads keys and revocations, and binds;
-//! `App::run_until` serves until told to stop, then drains in-flight requests.
+//! `App::run_until` serves until told to stop, then drains in-flight requests (`serve`: the
+//! accept loop, with the limits on slow and idle clients).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ use crate::store::Store;
 use crate::validation::{PasswordPolicy, DEFAULT_MIN_PASSWORD_CHARS};
 use signing_secret::signing_secret;
 
+mod serve;
 mod signing_secret;
 
 /// How often old login-failure counters and idle per-address buckets are forgotten.
@@ -204,16 +206,13 @@ impl App {
         };
         let router = http::router(state, settings);
         tracing::info!(address = %listener.local_addr()?, backend = store.backend_name(), "gatehouse listening");
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        serve::serve(listener, router, config.connections, shutdown).await;
         poller.abort();
         notifications.abort();
         housekeeping.abort();
         store.close().await;
         tracing::info!("gatehouse stopped");
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

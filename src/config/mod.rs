@@ -12,10 +12,13 @@ use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::LegacySettings;
 use crate::secrets::Secret;
 use crate::validation::PasswordPolicy;
+use connections::connection_limits;
+pub use connections::ConnectionLimits;
 use database::database_url;
 use env::{parse, parse_bool, parse_positive};
 use legacy::{legacy_settings, legacy_token_settings};
 
+mod connections;
 mod database;
 mod env;
 mod legacy;
@@ -59,6 +62,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// What a new password may be: `PASSWORD_MIN_LENGTH` characters at least (default 8).
     pub password_policy: PasswordPolicy,
+    /// Slow and idle clients: `HEADER_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`, `MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
     /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
@@ -161,6 +166,7 @@ impl Config {
             )?),
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
             password_policy: password_policy(&get)?,
+            connections: connection_limits(&get)?,
             legacy: legacy_settings(&get)?,
             legacy_tokens: legacy_token_settings(&get)?,
             lockout: limits::lockout_policy(&get)?,

@@ -281,3 +281,76 @@ fn legacy_tokens_have_bounds() {
     ])
     .is_err());
 }
+
+#[test]
+fn slow_and_idle_client_limits_have_defaults_and_may_be_set() {
+    let limits = config(&[]).unwrap().connections;
+    assert_eq!(limits, ConnectionLimits::default());
+    assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(limits.idle_timeout, Duration::from_secs(75));
+    assert_eq!(limits.max_connections, 1024);
+    let limits = config(&[
+        ("HEADER_READ_TIMEOUT_SECS", "2"),
+        ("IDLE_TIMEOUT_SECS", " 600 "),
+        ("MAX_CONNECTIONS", "20000"),
+    ])
+    .unwrap()
+    .connections;
+    assert_eq!(limits.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(limits.idle_timeout, Duration::from_secs(600));
+    assert_eq!(limits.max_connections, 20_000);
+}
+
+#[test]
+fn zero_or_nonsense_slow_client_limits_are_one_clear_error() {
+    for (name, value, reason) in [
+        (
+            "HEADER_READ_TIMEOUT_SECS",
+            "0",
+            "a whole number of seconds from 1 to 3600",
+        ),
+        (
+            "HEADER_READ_TIMEOUT_SECS",
+            "3601",
+            "a whole number of seconds from 1 to 3600",
+        ),
+        (
+            "HEADER_READ_TIMEOUT_SECS",
+            "1.5",
+            "a whole number of seconds from 1 to 3600",
+        ),
+        (
+            "IDLE_TIMEOUT_SECS",
+            "0",
+            "a whole number of seconds from 1 to 86400",
+        ),
+        (
+            "IDLE_TIMEOUT_SECS",
+            "-5",
+            "a whole number of seconds from 1 to 86400",
+        ),
+        (
+            "IDLE_TIMEOUT_SECS",
+            "1m",
+            "a whole number of seconds from 1 to 86400",
+        ),
+        ("MAX_CONNECTIONS", "0", "a whole number from 1 to 1000000"),
+        (
+            "MAX_CONNECTIONS",
+            "1000001",
+            "a whole number from 1 to 1000000",
+        ),
+        (
+            "MAX_CONNECTIONS",
+            "many",
+            "a whole number from 1 to 1000000",
+        ),
+    ] {
+        let err = config(&[(name, value)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{name}={value:?} is not valid: {reason}"),
+            "{name}={value}"
+        );
+    }
+}

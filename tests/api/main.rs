@@ -25,3 +25,4 @@ mod replicas;
 mod robustness;
 mod secrets_at_rest;
 mod sessions;
+mod slow_clients;

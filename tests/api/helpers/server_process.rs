@@ -15,8 +15,22 @@ impl ServerProcess {
     /// Starts `gatehouse serve` on `app`'s database and secret, with `extra` settings.
     pub fn start(app: &TestApp, extra: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command.arg("serve");
+        Self::start_command(command, app, extra)
+    }
+
+    /// As `start`, with the soft limit on open files lowered to `limit` (`ulimit -n`).
+    pub fn start_with_open_file_limit(app: &TestApp, extra: &[(&str, &str)], limit: u32) -> Self {
+        let mut command = Command::new("sh");
         command
-            .arg("serve")
+            .arg("-c")
+            .arg(format!("ulimit -S -n {limit} && exec \"$0\" serve"))
+            .arg(env!("CARGO_BIN_EXE_gatehouse"));
+        Self::start_command(command, app, extra)
+    }
+
+    fn start_command(mut command: Command, app: &TestApp, extra: &[(&str, &str)]) -> Self {
+        command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", &app.database_url)
