@@ -28,7 +28,8 @@
 //! in `legacy::lazy`), `auth::access::ForeignTokens` (the old service's tokens, in
 //! `legacy::tokens`).
 //!
-//! - [`cli`]: the command line (`serve`, `migrate`, `user …`, `import`); `main.rs` only calls it.
+//! - [`cli`]: the command line (`serve`, `migrate`, `user …`, `import`, `healthcheck`); `main.rs`
+//!   only calls it.
 //! - [`app`]: `App::build` wires the services together and binds; `App::run_until` serves.
 //! - [`config`]: typed settings parsed once from the environment, with the seeds' names.
 //! - [`http`]: the route table ([`http::routes`]), handlers, extractors, `AppError`, OpenAPI.

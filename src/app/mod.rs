@@ -24,6 +24,7 @@ use crate::auth::token::AccessTokens;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db_url::redact_url;
+use crate::http::probes::Readiness;
 use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{self, AppState, HttpSettings};
 use crate::legacy::lazy::LazyMigration;
@@ -135,6 +136,7 @@ impl App {
             sessions,
             accounts: Arc::new(accounts),
             trusted_proxies: Arc::new(config.client_limits.trusted_proxies.clone()),
+            readiness: Readiness::new(revocations.clone(), config.revocation_sync_interval),
         };
         Ok(Self {
             listener,

@@ -97,6 +97,11 @@ impl RevocationList {
         }
     }
 
+    /// When the last successful sync started, in Unix seconds (0: never).
+    pub fn last_sync(&self) -> i64 {
+        self.last_sync.load(Ordering::SeqCst)
+    }
+
     pub fn revoked_token_count(&self) -> usize {
         read(&self.tokens).len()
     }

@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, user administration (`user.rs`), and
-//! `import` (`import.rs`). `main.rs` only calls [`run`].
+//! The command line: `serve` (the default), `migrate`, user administration (`user.rs`),
+//! `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -9,9 +9,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app::{open_store, App};
 use crate::config::Config;
+use healthcheck::{healthcheck_command, HealthcheckArgs};
 use import::{import_command, ImportArgs};
 use user::{user_command, UserCommand};
 
+mod healthcheck;
 mod import;
 mod user;
 
@@ -43,6 +45,9 @@ enum Command {
     /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
     /// Gatehouse's database. Users already present are skipped, so running it again is safe.
     Import(ImportArgs),
+    /// Ask a running server whether it is ready (`GET /ready`): exit 0 when it answers 200,
+    /// 1 otherwise, saying why on stderr. For container health checks.
+    Healthcheck(HealthcheckArgs),
 }
 
 /// A bad argument found after parsing: exits with 2, like clap's own usage errors.
@@ -94,6 +99,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::User { action } => user_command(action, &config).await,
         Command::Import(args) => import_command(args, &config).await,
+        Command::Healthcheck(args) => healthcheck_command(args, &config).await,
     }
 }
 

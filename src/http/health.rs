@@ -14,7 +14,7 @@ use crate::store::StoreError;
 use crate::time_format::rfc3339;
 
 /// A database that has not answered by then counts as down.
-const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
+pub(super) const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod gateway;
 pub mod health;
 pub mod openapi;
+pub mod probes;
 pub mod profile;
 pub mod rate_limit;
 pub mod routes;

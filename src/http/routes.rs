@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::ApiDoc;
 use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
-use super::{auth_api, gateway, health, profile, sessions};
+use super::{auth_api, gateway, health, probes, profile, sessions};
 
 pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -31,6 +31,8 @@ pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(health::auth_health))
         .routes(routes!(health::test_db))
+        .routes(routes!(probes::live))
+        .routes(routes!(probes::ready))
         .merge(credential_routes(rate_limit))
     // Docs: `/openapi.json` itself is served by `openapi::router`.
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::probes::Readiness;
 use crate::accounts::Accounts;
 use crate::auth::access::Authenticator;
 use crate::auth::login::LoginService;
@@ -25,4 +26,6 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// What `/ready` checks besides the database: the revocation list's freshness.
+    pub readiness: Readiness,
 }

@@ -107,3 +107,26 @@ async fn postgres_partition_gives_503_within_deadlines_and_recovers() {
     proxy.set(Link::Up);
     assert_recovers(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_answers_and_ready_refuses_while_postgres_is_away() {
+    let Some((app, proxy, _token)) = app_behind_proxy().await else {
+        return;
+    };
+    app.get("/ready").await.assert_status(200);
+
+    proxy.set(Link::Refused);
+    let live = app.get("/live").await;
+    let ready = app.get("/ready").await;
+
+    live.assert_status(200);
+    assert_eq!(live.json(), json!({"status": "alive"}));
+    ready.assert_status(503);
+    assert_eq!(
+        ready.json(),
+        json!({"status": "not ready", "reason": "database unavailable"})
+    );
+    proxy.set(Link::Up);
+    assert_recovers(&app).await;
+    app.get("/ready").await.assert_status(200);
+}

@@ -124,6 +124,8 @@ async fn openapi_document_lists_every_endpoint(app: TestApp) {
         ("/profile", "get"),
         ("/health", "get"),
         ("/test-db", "get"),
+        ("/live", "get"),
+        ("/ready", "get"),
     ] {
         assert!(
             paths.contains_key(path),

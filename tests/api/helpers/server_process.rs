@@ -29,7 +29,8 @@ impl ServerProcess {
         Self::start_command(command, app, extra)
     }
 
-    fn start_command(mut command: Command, app: &TestApp, extra: &[(&str, &str)]) -> Self {
+    /// Runs `command` (which must start `gatehouse serve`) on `app`'s database and secret.
+    pub fn start_command(mut command: Command, app: &TestApp, extra: &[(&str, &str)]) -> Self {
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
