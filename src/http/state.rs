@@ -8,6 +8,7 @@ use crate::auth::login::LoginService;
 use crate::auth::session::SessionService;
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Cheap to clone: everything inside is shared.
@@ -25,4 +26,6 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Set by `http::router_with_metrics` when `METRICS_ADDR` is set; `None`: nothing counted.
+    pub metrics: Option<Arc<Metrics>>,
 }
