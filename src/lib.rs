@@ -19,8 +19,8 @@
 //!   ↓
 //! store    all SQL on Gatehouse's tables; `store::dialect`: what differs between backends
 //!   ↓
-//! leaves   clock, secrets, db_url, validation, time_format, client_ip   (import nothing
-//!          of the crate)
+//! leaves   clock, secrets, db_url, validation, time_format, client_ip, metrics   (import
+//!          nothing of the crate)
 //! ```
 //!
 //! Where a lower layer needs something only an upper one has, it declares a trait the upper
@@ -42,7 +42,8 @@
 //! - Leaves: [`clock`] (time as a dependency), [`secrets`] (`Secret`, randomness, constant-time
 //!   comparison), [`db_url`] (database URLs), [`validation`] (what an email, password, name or
 //!   username may be), [`time_format`] (Flask's dates, RFC 3339), [`client_ip`] (who the
-//!   client is behind `TRUSTED_PROXIES`).
+//!   client is behind `TRUSTED_PROXIES`), [`metrics`] (the Prometheus registry: atomics
+//!   recorded on the request path, the text format; `app` serves it on `METRICS_ADDR`).
 //!
 //! # Glossary: the seed services
 //! The code names the five Flask services whose clients Gatehouse serves unchanged (their
@@ -72,6 +73,7 @@ pub mod config;
 pub mod db_url;
 pub mod http;
 pub mod legacy;
+pub mod metrics;
 pub mod secrets;
 pub mod store;
 pub mod time_format;

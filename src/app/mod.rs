@@ -33,6 +33,7 @@ use crate::store::Store;
 use crate::validation::{PasswordPolicy, DEFAULT_MIN_PASSWORD_CHARS};
 use signing_secret::signing_secret;
 
+mod metrics;
 mod serve;
 mod signing_secret;
 
@@ -42,6 +43,8 @@ const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 /// A bound, ready-to-serve Gatehouse.
 pub struct App {
     listener: TcpListener,
+    /// `METRICS_ADDR`'s listener, for `GET /metrics` only.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// Kept in step with the database by the background tasks `run_until` starts.
     revocations: Arc<RevocationList>,
@@ -128,6 +131,14 @@ impl App {
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("binding {address}"))?;
+        let metrics_listener = match config.metrics_addr {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding METRICS_ADDR {address}"))?,
+            ),
+            None => None,
+        };
         let state = AppState {
             store,
             clock,
@@ -137,9 +148,11 @@ impl App {
             accounts: Arc::new(accounts),
             trusted_proxies: Arc::new(config.client_limits.trusted_proxies.clone()),
             readiness: Readiness::new(revocations.clone(), config.revocation_sync_interval),
+            metrics: None,
         };
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             revocations,
             lockout,
@@ -153,6 +166,13 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::new(self.config.host, self.config.port))
+    }
+
+    /// Where `GET /metrics` is served (`METRICS_ADDR`), if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// How many password hashes and verifications this server has run (see
@@ -174,13 +194,15 @@ impl App {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            metrics_listener,
             state,
             revocations,
             lockout,
             ip_failures,
+            hasher,
             config,
-            ..
         } = self;
+        let revocations_seen = revocations.clone();
         let poller = tokio::spawn(poll_database(
             revocations.clone(),
             state.store.clone(),
@@ -206,12 +228,29 @@ impl App {
             request_timeout: config.request_timeout,
             rate_limit,
         };
-        let router = http::router(state, settings);
+        let (router, metrics_server) = match metrics_listener {
+            None => (http::router(state, settings), None),
+            Some(metrics_listener) => {
+                let (router, metrics) = http::router_with_metrics(state, settings);
+                let scrape = metrics::Scrape {
+                    metrics,
+                    hasher,
+                    revocations: revocations_seen,
+                    store: store.clone(),
+                };
+                tracing::info!(address = %metrics_listener.local_addr()?, "metrics served at /metrics");
+                let server = tokio::spawn(metrics::serve_metrics(metrics_listener, scrape));
+                (router, Some(server))
+            }
+        };
         tracing::info!(address = %listener.local_addr()?, backend = store.backend_name(), "gatehouse listening");
         serve::serve(listener, router, config.connections, shutdown).await;
         poller.abort();
         notifications.abort();
         housekeeping.abort();
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         store.close().await;
         tracing::info!("gatehouse stopped");
         Ok(())

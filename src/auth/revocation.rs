@@ -97,6 +97,16 @@ impl RevocationList {
         }
     }
 
+    /// How many entries each kind holds (`gatehouse_revocation_entries{kind}`).
+    pub fn entry_counts(&self) -> [(&'static str, usize); 4] {
+        [
+            ("tokens", read(&self.tokens).len()),
+            ("sessions", read(&self.sessions).len()),
+            ("blocked_users", read(&self.blocked_users).len()),
+            ("legacy_cutoffs", read(&self.legacy_cutoffs).len()),
+        ]
+    }
+
     /// When the last successful sync started, in Unix seconds (0: never).
     pub fn last_sync(&self) -> i64 {
         self.last_sync.load(Ordering::SeqCst)

@@ -1,7 +1,7 @@
 //! Typed configuration, parsed once from the environment (the seeds' variable names included).
 //! Only the wiring (`app`, `cli`) reads it; everything below gets the values it needs.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,6 +73,10 @@ pub struct Config {
     pub lockout: LockoutPolicy,
     /// The per-address limits and whose `X-Forwarded-For` is believed.
     pub client_limits: ClientLimits,
+    /// `METRICS_ADDR` (`ip:port`): where `GET /metrics` is served, on its own listener.
+    /// Unset (the default): no metrics are recorded and nothing more listens, since the
+    /// public port must never expose them.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -171,6 +175,15 @@ impl Config {
             legacy_tokens: legacy_token_settings(&get)?,
             lockout: limits::lockout_policy(&get)?,
             client_limits: limits::client_limits(&get)?,
+            metrics_addr: match get("METRICS_ADDR") {
+                None => None,
+                Some(_) => Some(parse(
+                    &get,
+                    "METRICS_ADDR",
+                    None,
+                    "an ip:port, e.g. 0.0.0.0:9090",
+                )?),
+            },
         })
     }
 

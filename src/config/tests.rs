@@ -354,3 +354,17 @@ fn zero_or_nonsense_slow_client_limits_are_one_clear_error() {
         );
     }
 }
+
+#[test]
+fn metrics_are_off_by_default_and_metrics_addr_is_an_ip_and_port() {
+    assert_eq!(config(&[]).unwrap().metrics_addr, None);
+    let c = config(&[("METRICS_ADDR", "0.0.0.0:9090")]).unwrap();
+    assert_eq!(c.metrics_addr, Some("0.0.0.0:9090".parse().unwrap()));
+    for refused in ["9090", "localhost:9090", "0.0.0.0"] {
+        let error = config(&[("METRICS_ADDR", refused)]).unwrap_err();
+        assert!(
+            error.to_string().contains("METRICS_ADDR"),
+            "{refused}: {error}"
+        );
+    }
+}

@@ -9,10 +9,12 @@ use utoipa::ToSchema;
 use super::error::AppError;
 use super::extract::{AuthUser, JsonObject};
 use super::fields::{field, Field};
+use super::metrics::count_login;
 use super::state::AppState;
 use crate::auth::login::{LoginName, LoginOutcome};
 use crate::auth::session::{ClientInfo, IssuedSession};
 use crate::auth::token::TokenError;
+use crate::metrics::LoginContract;
 use crate::time_format::http_date;
 
 #[derive(Serialize, ToSchema)]
@@ -153,7 +155,8 @@ pub async fn login(
         _ => return Err(AppError::Unauthorized("Email / Password missing")),
     };
     let login = LoginName::Email(email);
-    match state.login.login(login, password, &client, true).await? {
+    let outcome = state.login.login(login, password, &client, true).await;
+    match count_login(&state, LoginContract::AuthLogin, outcome)? {
         LoginOutcome::Success(session) => {
             Ok(Json(TokenMessage::new("User login successful.", session)))
         }

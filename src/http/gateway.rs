@@ -11,10 +11,12 @@ use utoipa::ToSchema;
 use super::error::{AppError, LOCKED_MESSAGE};
 use super::extract::{basic_credentials, has_basic_scheme, is_json, AuthUser, JsonObject};
 use super::fields::{field, Field};
+use super::metrics::count_login;
 use super::state::AppState;
 use crate::auth::lockout::Locked;
 use crate::auth::login::{LoginName, LoginOutcome};
 use crate::auth::session::ClientInfo;
+use crate::metrics::LoginContract;
 
 /// Seed 003's JSON login: `username` (a username or an email) or `email`, and `password`.
 /// (Documentation only: the handler reads the fields itself to answer each mistake precisely.)
@@ -74,7 +76,8 @@ pub async fn login(
         let outcome = state
             .login
             .login(LoginName::Email(&email), password, &client, false)
-            .await?;
+            .await;
+        let outcome = count_login(&state, LoginContract::Basic, outcome)?;
         return Ok(match outcome {
             LoginOutcome::Success(session) => (
                 [(CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -107,7 +110,8 @@ pub async fn login(
             return Err(AppError::BadRequest("password is required".into()))
         }
     };
-    match state.login.login(login, password, &client, true).await? {
+    let outcome = state.login.login(login, password, &client, true).await;
+    match count_login(&state, LoginContract::Json, outcome)? {
         LoginOutcome::Success(session) => Ok(Json(TokenResponse {
             token: session.access_token,
             refresh_token: session.refresh_token.unwrap_or_default(),

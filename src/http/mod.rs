@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fields;
 pub mod gateway;
 pub mod health;
+pub mod metrics;
 pub mod openapi;
 pub mod probes;
 pub mod profile;
@@ -45,9 +46,11 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::client_ip::TrustedProxies;
+use crate::metrics::Metrics;
 use client_address::client_address;
 use error::error_body;
 pub use error::AppError;
+use metrics::RequestMetricsLayer;
 use rate_limit::ClientRateLimit;
 pub use state::AppState;
 
@@ -71,16 +74,42 @@ pub struct HttpSettings {
 }
 
 pub fn router(state: AppState, settings: HttpSettings) -> Router {
+    build(state, settings, false).0
+}
+
+/// As [`router`], counting every request and login into the returned [`Metrics`], whose
+/// series are registered here, for every route template the router serves.
+pub fn router_with_metrics(state: AppState, settings: HttpSettings) -> (Router, Arc<Metrics>) {
+    let (router, metrics) = build(state, settings, true);
+    let metrics = metrics.unwrap_or_else(|| Arc::new(Metrics::new([])));
+    (router, metrics)
+}
+
+fn build(
+    mut state: AppState,
+    settings: HttpSettings,
+    with_metrics: bool,
+) -> (Router, Option<Arc<Metrics>>) {
     let sensitive = [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE];
     let trusted_proxies = state.trusted_proxies.clone();
     let (routes, mut doc) = routes::routes(settings.rate_limit).split_for_parts();
     openapi::describe_password_policy(&mut doc, state.accounts.password_policy());
-    routes
+    let metrics = with_metrics.then(|| {
+        let templates = doc.paths.paths.keys().map(String::as_str);
+        Arc::new(Metrics::new(templates.chain(["/openapi.json"])))
+    });
+    state.metrics = metrics.clone();
+    let router = routes
         .merge(openapi::router(&doc))
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                // Outermost, so it counts what the layers below answer too (timeouts, panics);
+                // `Router::layer` wraps each route, where the matched template is known.
+                .layer(RequestMetricsLayer {
+                    metrics: metrics.clone(),
+                })
                 .layer(SetSensitiveRequestHeadersLayer::new(sensitive))
                 .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
                 // Failures are logged where they are understood (`AppError`); an expected 503
@@ -99,7 +128,8 @@ pub fn router(state: AppState, settings: HttpSettings) -> Router {
                     settings.request_timeout,
                 ))
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
+        );
+    (router, metrics)
 }
 
 /// The span each request's log lines carry: method, path (never the query) and the client

@@ -9,6 +9,7 @@ use crate::auth::login::LoginService;
 use crate::auth::session::SessionService;
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Cheap to clone: everything inside is shared.
@@ -28,4 +29,6 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// What `/ready` checks besides the database: the revocation list's freshness.
     pub readiness: Readiness,
+    /// Set by `http::router_with_metrics` when `METRICS_ADDR` is set; `None`: nothing counted.
+    pub metrics: Option<Arc<Metrics>>,
 }

@@ -130,6 +130,11 @@ impl Store {
         self.pool.sqlite_file()
     }
 
+    /// The pool's connections: (open, idle) (`gatehouse_db_pool_connections{state}`).
+    pub fn pool_connections(&self) -> (u32, usize) {
+        dialect::on_each_pool!(&self.pool, pool => (pool.size(), pool.num_idle()))
+    }
+
     pub fn backend_name(&self) -> &'static str {
         self.backend().name()
     }

@@ -83,6 +83,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub database_url: String,
     pub secret: String,
+    /// The last server's `METRICS_ADDR` listener (`http://ip:port`), when it has one.
+    pub metrics_address: Option<String>,
     env: HashMap<String, String>,
     /// Each server's count of password hashes and verifications run.
     password_jobs: Vec<Box<dyn Fn() -> u64 + Send + Sync>>,
@@ -125,6 +127,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         clock,
         database_url,
         secret,
+        metrics_address: None,
         env,
         password_jobs: Vec::new(),
         _shutdown: Vec::new(),
@@ -159,6 +162,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("the app failed to start: {e:?}"));
         let address = format!("http://{}", app.local_addr());
+        self.metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
         self.password_jobs.push(Box::new(app.password_jobs()));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {

@@ -34,6 +34,7 @@ use argon2::{Block, Params};
 use tokio::sync::{oneshot, Notify};
 
 use crate::auth::legacy_hash::Imported;
+use crate::metrics::{Histogram, HASH_BUCKETS};
 use crate::secrets::constant_time_eq;
 use crate::validation::normalise_password;
 use argon::{hash_with, is_current, random_password, verify_stored, wrap_legacy};
@@ -94,6 +95,8 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
     /// Jobs the workers have run (hashes and verifications), across every clone.
     jobs_run: Arc<AtomicU64>,
+    /// How long each job took on its worker (`gatehouse_password_hash_duration_seconds`).
+    durations: Arc<Histogram>,
 }
 
 impl PasswordHasher {
@@ -125,6 +128,7 @@ impl PasswordHasher {
             params,
             dummy_hash: dummy_hash.into(),
             jobs_run: Arc::new(AtomicU64::new(0)),
+            durations: Arc::new(Histogram::new(HASH_BUCKETS)),
         })
     }
 
@@ -150,6 +154,16 @@ impl PasswordHasher {
     /// tests count (a locked name must cost none) and what a metric can export.
     pub fn jobs_run(&self) -> u64 {
         self.jobs_run.load(Ordering::Relaxed)
+    }
+
+    /// Jobs waiting for a worker now (`gatehouse_password_hash_queue_depth`).
+    pub fn queue_depth(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// How long the jobs run so far took, each on its worker.
+    pub fn durations(&self) -> &Histogram {
+        &self.durations
     }
 
     fn is_full(&self) -> bool {
@@ -265,13 +279,16 @@ impl PasswordHasher {
         let deadline = tokio::time::Instant::now() + self.patience;
         let (reply, answer) = oneshot::channel();
         let (waiting, room) = (self.waiting.clone(), self.room.clone());
-        let jobs_run = self.jobs_run.clone();
+        let (jobs_run, durations) = (self.jobs_run.clone(), self.durations.clone());
         let job: Job = Box::new(move |memory| {
             waiting.fetch_sub(1, Ordering::Relaxed);
             room.notify_one();
             jobs_run.fetch_add(1, Ordering::Relaxed);
+            let started = std::time::Instant::now();
+            let answer = job(memory);
+            durations.observe(started.elapsed());
             // The caller may have gone away; the work is done either way.
-            let _ = reply.send(job(memory));
+            let _ = reply.send(answer);
         });
         // Take a place atomically: when two jobs see the last one free at once, the loser
         // waits for the next place (within the same patience) rather than being refused.
