@@ -1,11 +1,9 @@
 //! The command line: `serve` (the default), `migrate`, user administration (`user.rs`),
 //! `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 use crate::app::{open_store, App};
 use crate::config::Config;
@@ -15,6 +13,7 @@ use user::{user_command, UserCommand};
 
 mod healthcheck;
 mod import;
+mod logs;
 mod user;
 
 /// Exit code for configuration errors (usage errors from clap also exit with 2).
@@ -58,7 +57,6 @@ struct UsageError(String);
 /// Runs the parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
-    init_tracing(matches!(command, Command::Serve));
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -66,6 +64,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(CONFIG_ERROR);
         }
     };
+    logs::init(matches!(command, Command::Serve), config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,15 +100,4 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Import(args) => import_command(args, &config).await,
         Command::Healthcheck(args) => healthcheck_command(args, &config).await,
     }
-}
-
-/// Logs go to stderr; `RUST_LOG` overrides the level (info when serving, warnings otherwise).
-fn init_tracing(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
 }

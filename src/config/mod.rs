@@ -77,6 +77,29 @@ pub struct Config {
     /// Unset (the default): no metrics are recorded and nothing more listens, since the
     /// public port must never expose them.
     pub metrics_addr: Option<SocketAddr>,
+    /// `LOG_FORMAT`: `text` (the default) or `json`, one object per line.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people: coloured when stderr is a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -184,6 +207,7 @@ impl Config {
                     "an ip:port, e.g. 0.0.0.0:9090",
                 )?),
             },
+            log_format: parse(&get, "LOG_FORMAT", Some(LogFormat::Text), "text or json")?,
         })
     }
 

@@ -368,3 +368,21 @@ fn metrics_are_off_by_default_and_metrics_addr_is_an_ip_and_port() {
         );
     }
 }
+
+#[test]
+fn logs_are_text_by_default_and_log_format_is_text_or_json() {
+    assert_eq!(config(&[]).unwrap().log_format, LogFormat::Text);
+    assert_eq!(
+        config(&[("LOG_FORMAT", "JSON")]).unwrap().log_format,
+        LogFormat::Json
+    );
+    assert_eq!(
+        config(&[("LOG_FORMAT", "text")]).unwrap().log_format,
+        LogFormat::Text
+    );
+    let error = config(&[("LOG_FORMAT", "logfmt")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "LOG_FORMAT=\"logfmt\" is not valid: text or json"
+    );
+}

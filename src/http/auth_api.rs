@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::error::AppError;
 use super::extract::{AuthUser, JsonObject};
 use super::fields::{field, Field};
-use super::metrics::count_login;
+use super::login_record::record_login;
 use super::state::AppState;
 use crate::auth::login::{LoginName, LoginOutcome};
 use crate::auth::session::{ClientInfo, IssuedSession};
@@ -156,7 +156,7 @@ pub async fn login(
     };
     let login = LoginName::Email(email);
     let outcome = state.login.login(login, password, &client, true).await;
-    match count_login(&state, LoginContract::AuthLogin, outcome)? {
+    match record_login(&state, LoginContract::AuthLogin, outcome)? {
         LoginOutcome::Success(session) => {
             Ok(Json(TokenMessage::new("User login successful.", session)))
         }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::error::{AppError, LOCKED_MESSAGE};
 use super::extract::{basic_credentials, has_basic_scheme, is_json, AuthUser, JsonObject};
 use super::fields::{field, Field};
-use super::metrics::count_login;
+use super::login_record::record_login;
 use super::state::AppState;
 use crate::auth::lockout::Locked;
 use crate::auth::login::{LoginName, LoginOutcome};
@@ -77,7 +77,7 @@ pub async fn login(
             .login
             .login(LoginName::Email(&email), password, &client, false)
             .await;
-        let outcome = count_login(&state, LoginContract::Basic, outcome)?;
+        let outcome = record_login(&state, LoginContract::Basic, outcome)?;
         return Ok(match outcome {
             LoginOutcome::Success(session) => (
                 [(CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -111,7 +111,7 @@ pub async fn login(
         }
     };
     let outcome = state.login.login(login, password, &client, true).await;
-    match count_login(&state, LoginContract::Json, outcome)? {
+    match record_login(&state, LoginContract::Json, outcome)? {
         LoginOutcome::Success(session) => Ok(Json(TokenResponse {
             token: session.access_token,
             refresh_token: session.refresh_token.unwrap_or_default(),

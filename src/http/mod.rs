@@ -12,11 +12,13 @@ pub mod extract;
 pub mod fields;
 pub mod gateway;
 pub mod health;
-pub mod metrics;
+pub mod login_record;
+pub mod observe;
 pub mod openapi;
 pub mod probes;
 pub mod profile;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod sessions;
 pub mod state;
@@ -50,7 +52,7 @@ use crate::metrics::Metrics;
 use client_address::client_address;
 use error::error_body;
 pub use error::AppError;
-use metrics::RequestMetricsLayer;
+use observe::ObserveLayer;
 use rate_limit::ClientRateLimit;
 pub use state::AppState;
 
@@ -105,9 +107,10 @@ fn build(
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                // Outermost, so it counts what the layers below answer too (timeouts, panics);
-                // `Router::layer` wraps each route, where the matched template is known.
-                .layer(RequestMetricsLayer {
+                // Outermost, so it sees what the layers below answer too (timeouts, panics):
+                // request id, access line, metrics. `Router::layer` wraps each route, where
+                // the matched template is known.
+                .layer(ObserveLayer {
                     metrics: metrics.clone(),
                 })
                 .layer(SetSensitiveRequestHeadersLayer::new(sensitive))

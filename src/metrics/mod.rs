@@ -41,6 +41,13 @@ pub enum LoginContract {
 }
 const CONTRACTS: [&str; 3] = ["basic", "json", "auth_login"];
 
+impl LoginContract {
+    /// The `contract` label (and log field).
+    pub fn as_str(self) -> &'static str {
+        CONTRACTS[self as usize]
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginResult {
     Success = 0,
@@ -65,6 +72,13 @@ const RESULTS: [&str; 7] = [
     "unavailable",
     "error",
 ];
+
+impl LoginResult {
+    /// The `result` label (and log field).
+    pub fn as_str(self) -> &'static str {
+        RESULTS[self as usize]
+    }
+}
 
 /// Everything recorded on the request path. Shared (`Arc`) by the HTTP layer and the scrape.
 #[derive(Debug)]

@@ -19,6 +19,7 @@ mod faults;
 mod gateway;
 mod hashing_queue;
 mod lockout;
+mod logs;
 mod metrics;
 mod migration;
 mod probes;

@@ -63,6 +63,7 @@ impl ClientInfo {
 #[derive(Debug)]
 pub struct IssuedSession {
     pub session_id: String,
+    pub user_id: i64,
     pub access_token: String,
     pub refresh_token: Option<String>,
     /// Seconds until the access token expires.
@@ -157,6 +158,7 @@ impl SessionService {
                 .issue(user, &session.id, now, session.expires_at)?;
         Ok(IssuedSession {
             session_id: session.id,
+            user_id: user.id,
             access_token,
             refresh_token,
             expires_in: claims.exp - now,

@@ -144,6 +144,7 @@ impl SessionService {
         let (access_token, claims) = self.tokens.issue(user, sid, now, session_expires_at)?;
         Ok(RefreshOutcome::Renewed(IssuedSession {
             session_id: sid.to_owned(),
+            user_id: user.id,
             access_token,
             refresh_token: Some(refresh),
             expires_in: claims.exp - now,

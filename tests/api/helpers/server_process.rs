@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use super::TestApp;
 
@@ -9,6 +10,8 @@ use super::TestApp;
 pub struct ServerProcess {
     pub child: Child,
     pub address: String,
+    /// Every line the server wrote to stderr so far.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -44,27 +47,51 @@ impl ServerProcess {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("start gatehouse serve");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
         let address = loop {
             let line = lines
                 .next()
                 .expect("gatehouse exited before it listened")
                 .expect("read stderr");
-            if let Some(rest) = line.split("address=").nth(1) {
-                break format!(
-                    "http://{}",
-                    rest.split_whitespace().next().unwrap_or_default()
-                );
+            let address = listening_address(&line);
+            log.lock().expect("the log").push(line);
+            if let Some(address) = address {
+                break format!("http://{address}");
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, address }
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().expect("the log").push(line);
+            }
+        });
+        Self {
+            child,
+            address,
+            log,
+        }
     }
 
     pub fn kill_9(&mut self) {
         self.child.kill().expect("SIGKILL the server");
         self.child.wait().expect("reap the server");
     }
+}
+
+/// The address of the "listening" line, in text (`address=…`) or JSON (`"address":"…"`).
+fn listening_address(line: &str) -> Option<String> {
+    if line.starts_with('{') {
+        let value: serde_json::Value = serde_json::from_str(line).ok()?;
+        return value["address"].as_str().map(str::to_owned);
+    }
+    let rest = line.split("address=").nth(1)?;
+    Some(
+        rest.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    )
 }
 
 impl Drop for ServerProcess {
