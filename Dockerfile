@@ -13,6 +13,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
+COPY assets ./assets
 RUN cargo build --release --locked --bin gatehouse \
     && install -m 0555 target/release/gatehouse /gatehouse
 

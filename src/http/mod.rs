@@ -7,6 +7,7 @@
 
 pub mod auth_api;
 pub mod client_address;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod fields;
@@ -98,11 +99,13 @@ fn build(
     openapi::describe_password_policy(&mut doc, state.accounts.password_policy());
     let metrics = with_metrics.then(|| {
         let templates = doc.paths.paths.keys().map(String::as_str);
-        Arc::new(Metrics::new(templates.chain(["/openapi.json"])))
+        let outside_route_table = std::iter::once("/openapi.json").chain(docs::route_templates());
+        Arc::new(Metrics::new(templates.chain(outside_route_table)))
     });
     state.metrics = metrics.clone();
     let router = routes
         .merge(openapi::router(&doc))
+        .merge(docs::router())
         .fallback(|| async { error_body(StatusCode::NOT_FOUND, "Not found") })
         .with_state(state)
         .layer(

@@ -34,7 +34,7 @@ pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
         .routes(routes!(probes::live))
         .routes(routes!(probes::ready))
         .merge(credential_routes(rate_limit))
-    // Docs: `/openapi.json` itself is served by `openapi::router`.
+    // Docs: `/openapi.json` itself is served by `openapi::router`, `/docs` by `docs::router`.
 }
 
 /// Everything that takes a password or a refresh token, each client address limited by its

@@ -15,6 +15,7 @@ mod helpers;
 mod auth_api;
 mod cli;
 mod client_limits;
+mod docs;
 mod faults;
 mod gateway;
 mod hashing_queue;
