@@ -1,6 +1,7 @@
 //! Start-up and shutdown: `App::build` connects, migrates, loads keys and revocations, and binds;
-//! `App::run_until` serves until told to stop, then drains in-flight requests (`serve`: the
-//! accept loop, with the limits on slow and idle clients).
+//! `App::run_until` serves until told to stop, then drains: `SHUTDOWN_DRAIN_SECS` of serving
+//! with `/ready` at 503, then the requests in flight (`serve`: the accept loop, with the limits
+//! on slow and idle clients).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -187,7 +188,9 @@ impl App {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests already in flight.
+    /// Serves until `shutdown` completes, then drains: `/ready` answers 503 and answers say
+    /// `Connection: close` for `SHUTDOWN_DRAIN_SECS` while serving goes on, then the listener
+    /// closes and the requests already in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -216,6 +219,7 @@ impl App {
             state.clock.clone(),
         ));
         let store = state.store.clone();
+        let shutdown_flag = state.readiness.shutdown_flag();
         let limits = &config.client_limits;
         let rate_limit = Arc::new(ClientRateLimit::new(
             limits.requests_per_minute,
@@ -244,7 +248,11 @@ impl App {
             }
         };
         tracing::info!(address = %listener.local_addr()?, backend = store.backend_name(), "gatehouse listening");
-        serve::serve(listener, router, config.connections, shutdown).await;
+        let drain = serve::Drain {
+            delay: config.shutdown_drain,
+            flag: shutdown_flag,
+        };
+        serve::serve(listener, router, config.connections, drain, shutdown).await;
         poller.abort();
         notifications.abort();
         housekeeping.abort();
@@ -383,5 +391,5 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received; draining in-flight requests");
+    tracing::info!("shutdown signal received");
 }

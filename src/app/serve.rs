@@ -10,9 +10,16 @@
 //!   headers must be complete `HEADER_READ_TIMEOUT_SECS` later, however they trickle. While a
 //!   request is in flight there is none (`REQUEST_TIMEOUT` bounds the handler). Past its
 //!   deadline a connection is closed, without an answer.
-//! - Shutdown: the listener closes; each connection finishes the request it has in flight and
-//!   closes (hyper's graceful shutdown), one that never sent a byte closes at once; then the
-//!   loop returns when every connection is closed.
+//! - Shutdown, in two steps. Draining: at once `/ready` answers 503 and every answer carries
+//!   `Connection: close`, so load balancers take the replica out and keep-alive peers (nginx's
+//!   upstream pool) open no further requests on their connections; meanwhile new connections
+//!   are accepted and served for `SHUTDOWN_DRAIN_SECS`, the time an orchestrator needs to stop
+//!   sending them. Stopping: connections the kernel completed but the loop had not accepted
+//!   yet are taken and served (closing the listener over them would reset them, failing a
+//!   request the client already sent), the listener closes, and each connection finishes the
+//!   request it has in flight and closes (hyper's graceful shutdown); one that never sent a
+//!   byte closes once it is `SILENT_GRACE` old (a client that connected just before may have
+//!   its request on the way). The loop returns when every connection is closed.
 //!
 //! Why not hyper's `header_read_timeout`: its timer starts when a connection opens and again
 //! whenever a keep-alive connection goes idle, so it bounds idle time and header time together:
@@ -29,24 +36,23 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
-use axum::http::{Request, Response};
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, Request, Response};
 use axum::Router;
-use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 use crate::config::ConnectionLimits;
+use crate::http::probes::ShutdownFlag;
+use wrappers::{Tracked, Watched};
 
 /// The pause after an accept error that is not the client's doing (e.g. too many open files).
 const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -56,18 +62,52 @@ const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_HEADERS: usize = 64 * 1024;
 /// Descriptors the process needs besides its connections: database pool, files, logs.
 const DESCRIPTOR_RESERVE: u64 = 64;
+/// At shutdown, a connection that has not sent a byte is closed once it is this old: on a
+/// connection opened a moment earlier a request may be on the way, and closing would fail it.
+const SILENT_GRACE: Duration = Duration::from_millis(500);
+
+/// What happens between the shutdown signal and the listener closing: `flag` is raised at once
+/// (`/ready` answers 503, every answer says `Connection: close`), and the server goes on
+/// accepting and serving for `delay` (`SHUTDOWN_DRAIN_SECS`).
+pub struct Drain {
+    pub delay: Duration,
+    pub flag: ShutdownFlag,
+}
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains (see the module doc).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    drain: Drain,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     warn_if_descriptors_run_short(limits.max_connections);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
-    let mut shutdown = pin!(shutdown);
+    let closing = drain.flag.clone();
+    let mut shutdown = pin!(async move {
+        shutdown.await;
+        drain.flag.raise();
+        tracing::info!(
+            drain_secs = drain.delay.as_secs(),
+            "shutting down: /ready answers 503 and connections close after their answer; \
+             still accepting until the drain ends"
+        );
+        tokio::time::sleep(drain.delay).await;
+    });
+    let serve = |stream, peer, slot| {
+        let connection = serve_connection(
+            stream,
+            peer,
+            router.clone(),
+            limits,
+            stopped.clone(),
+            closing.clone(),
+            slot,
+        );
+        tokio::spawn(connection);
+    };
     loop {
         // A free slot first: while none is, nothing is accepted.
         let slot = tokio::select! {
@@ -82,11 +122,7 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => {
-                let connection =
-                    serve_connection(stream, peer, router.clone(), limits, stopped.clone(), slot);
-                tokio::spawn(connection);
-            }
+            Ok((stream, peer)) => serve(stream, peer, slot),
             // The client gave up before it was accepted: nothing to wait for.
             Err(error) if is_connection_error(&error) => {}
             Err(error) => {
@@ -99,16 +135,43 @@ pub async fn serve(
             }
         }
     }
-    drop(listener);
+    let backlog = take_backlog(listener);
     let open = limits.max_connections - slots.available_permits();
     tracing::info!(
         open,
+        backlog = backlog.len(),
         "no longer accepting connections; draining the open ones"
     );
     stop.send_replace(true);
+    for (stream, peer) in backlog {
+        // Each waits for a slot, as it would have in the backlog: the open ones are closing.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break; // never closed
+        };
+        serve(stream, peer, slot);
+    }
     // Each connection holds its slot until it is closed.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
+}
+
+/// Closes the listener, first taking the connections the kernel has completed on it that were
+/// not accepted yet: closing over them would reset them.
+fn take_backlog(listener: TcpListener) -> Vec<(TcpStream, SocketAddr)> {
+    let Ok(listener) = listener.into_std() else {
+        return Vec::new();
+    };
+    let mut taken = Vec::new();
+    // tokio left it non-blocking: accept until the queue is empty.
+    while let Ok((stream, peer)) = listener.accept() {
+        if let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|()| TcpStream::from_std(stream))
+        {
+            taken.push((stream, peer));
+        }
+    }
+    taken
 }
 
 fn is_connection_error(error: &io::Error) -> bool {
@@ -127,6 +190,7 @@ async fn serve_connection(
     router: Router,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
+    shutdown: ShutdownFlag,
     _slot: OwnedSemaphorePermit,
 ) {
     let opened = Instant::now();
@@ -139,6 +203,7 @@ async fn serve_connection(
         router,
         peer,
         activity: activity.clone(),
+        shutdown,
     };
     let mut builder = http1::Builder::new();
     // No timer: hyper's own header timeout is off (see the module doc).
@@ -149,6 +214,7 @@ async fn serve_connection(
     let mut connection = pin!(builder.serve_connection(io, service));
     let first = activity.next_check(opened).unwrap_or(opened);
     let mut check = pin!(tokio::time::sleep_until(first));
+    let mut silent_until = pin!(tokio::time::sleep_until(opened + SILENT_GRACE));
     let mut stopping = false;
     loop {
         tokio::select! {
@@ -167,11 +233,16 @@ async fn serve_connection(
             },
             _ = stop.changed(), if !stopping => {
                 stopping = true;
-                connection.as_mut().graceful_shutdown();
-                if activity.silent() {
-                    return;
+                // hyper's graceful shutdown would close a connection it has read nothing
+                // from yet, even one whose request is in the socket: such a connection is
+                // left to `silent_until`, and if a request comes, the `Connection: close`
+                // of its answer (the shutdown flag is up) ends it.
+                if !activity.silent() {
+                    connection.as_mut().graceful_shutdown();
                 }
             }
+            // Stopping, and nothing came within the grace.
+            () = silent_until.as_mut(), if stopping && activity.silent() => return,
         }
     }
 }
@@ -291,6 +362,8 @@ struct ConnectionService {
     router: Router,
     peer: SocketAddr,
     activity: Arc<Activity>,
+    /// Raised: every answer says `Connection: close` (hyper then closes after writing it).
+    shutdown: ShutdownFlag,
 }
 
 type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Tracked>, Infallible>> + Send>>;
@@ -304,91 +377,18 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
         let in_flight = self.activity.request_started();
         request.extensions_mut().insert(ConnectInfo(self.peer));
         let response = self.router.clone().oneshot(request);
+        let shutdown = self.shutdown.clone();
         Box::pin(async move {
-            let response = response.await?;
+            let mut response = response.await?;
+            if shutdown.is_raised() {
+                let headers = response.headers_mut();
+                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            }
             Ok(response.map(|body| Tracked {
                 body,
                 _in_flight: in_flight,
             }))
         })
-    }
-}
-
-/// A response body that ends its request's [`InFlight`] when dropped.
-struct Tracked {
-    body: Body,
-    _in_flight: InFlight,
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// The socket, telling [`Activity`] when bytes arrive.
-struct Watched {
-    stream: TcpStream,
-    activity: Arc<Activity>,
-}
-
-impl AsyncRead for Watched {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.activity.bytes_read(Instant::now);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Watched {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
@@ -421,3 +421,4 @@ fn open_file_limit() -> Option<u64> {
 
 #[cfg(test)]
 mod tests;
+mod wrappers;

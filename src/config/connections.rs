@@ -1,4 +1,5 @@
-//! Slow and idle clients: `HEADER_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`, `MAX_CONNECTIONS`.
+//! Slow and idle clients: `HEADER_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`, `MAX_CONNECTIONS`;
+//! and how long a stopping server keeps serving: `SHUTDOWN_DRAIN_SECS`.
 
 use std::time::Duration;
 
@@ -70,6 +71,35 @@ pub(super) fn connection_limits(
         idle_timeout: Duration::from_secs(idle_timeout),
         max_connections: max_connections as usize,
     })
+}
+
+/// Long enough for Kubernetes to take a terminating pod out of its Service's endpoints: that
+/// happens asynchronously, so kube-proxy and ingress controllers keep sending new connections
+/// for a second or a few after SIGTERM. Serving them meanwhile is what makes a rolling update
+/// lose nothing.
+pub const DEFAULT_SHUTDOWN_DRAIN_SECS: u64 = 5;
+/// Longer would outlast any sensible `terminationGracePeriodSeconds`.
+const MAX_SHUTDOWN_DRAIN_SECS: u64 = 300;
+
+/// `SHUTDOWN_DRAIN_SECS`: after SIGTERM, how long the server goes on accepting and serving
+/// (`/ready` answering 503) before it stops accepting; `0` stops at once.
+pub(super) fn shutdown_drain(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Duration, ConfigError> {
+    let reason = "a whole number of seconds from 0 to 300";
+    match parse(
+        get,
+        "SHUTDOWN_DRAIN_SECS",
+        Some(DEFAULT_SHUTDOWN_DRAIN_SECS),
+        reason,
+    )? {
+        secs if secs <= MAX_SHUTDOWN_DRAIN_SECS => Ok(Duration::from_secs(secs)),
+        secs => Err(ConfigError::Invalid {
+            name: "SHUTDOWN_DRAIN_SECS",
+            value: secs.to_string(),
+            reason,
+        }),
+    }
 }
 
 /// A whole number from 1 to `max`, or `default` when unset.

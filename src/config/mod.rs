@@ -12,8 +12,8 @@ use crate::legacy::tokens::LegacyTokenSettings;
 use crate::legacy::LegacySettings;
 use crate::secrets::Secret;
 use crate::validation::PasswordPolicy;
-use connections::connection_limits;
 pub use connections::ConnectionLimits;
+use connections::{connection_limits, shutdown_drain};
 use database::database_url;
 use env::{parse, parse_bool, parse_positive};
 use legacy::{legacy_settings, legacy_token_settings};
@@ -64,6 +64,10 @@ pub struct Config {
     pub password_policy: PasswordPolicy,
     /// Slow and idle clients: `HEADER_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`, `MAX_CONNECTIONS`.
     pub connections: ConnectionLimits,
+    /// `SHUTDOWN_DRAIN_SECS`: after SIGTERM, `/ready` answers 503 and every answer says
+    /// `Connection: close` while the server goes on serving this long; then it stops accepting
+    /// and finishes the requests in flight.
+    pub shutdown_drain: Duration,
     /// Lazy migration from a seed service's user table: `LEGACY_DATABASE_URL` + `AUTH_TABLE`.
     pub legacy: Option<LegacySettings>,
     /// `ACCEPT_LEGACY_TOKENS=true`: tokens the old service signed with the same secret keep
@@ -194,6 +198,7 @@ impl Config {
             request_timeout: Duration::from_secs(parse_positive(&get, "REQUEST_TIMEOUT", 30)?),
             password_policy: password_policy(&get)?,
             connections: connection_limits(&get)?,
+            shutdown_drain: shutdown_drain(&get)?,
             legacy: legacy_settings(&get)?,
             legacy_tokens: legacy_token_settings(&get)?,
             lockout: limits::lockout_policy(&get)?,

@@ -302,6 +302,24 @@ fn slow_and_idle_client_limits_have_defaults_and_may_be_set() {
 }
 
 #[test]
+fn the_shutdown_drain_defaults_to_5_s_and_may_be_0_to_300() {
+    assert_eq!(config(&[]).unwrap().shutdown_drain, Duration::from_secs(5));
+    for (value, secs) in [("0", 0), (" 12 ", 12), ("300", 300)] {
+        let drain = config(&[("SHUTDOWN_DRAIN_SECS", value)])
+            .unwrap()
+            .shutdown_drain;
+        assert_eq!(drain, Duration::from_secs(secs), "{value}");
+    }
+    for value in ["301", "-1", "1.5", "soon"] {
+        let error = config(&[("SHUTDOWN_DRAIN_SECS", value)]).unwrap_err();
+        assert!(
+            error.to_string().contains("SHUTDOWN_DRAIN_SECS"),
+            "{value}: {error}"
+        );
+    }
+}
+
+#[test]
 fn zero_or_nonsense_slow_client_limits_are_one_clear_error() {
     for (name, value, reason) in [
         (

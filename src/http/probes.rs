@@ -2,9 +2,11 @@
 //! work: the database answers and the revocation list is fresh).
 //!
 //! `/live` touches nothing: a database outage must not get every replica restarted at once.
-//! `/ready` takes a replica out of the load balancer while it cannot log anyone in, or while
-//! its in-memory revocation list may be missing revocations made elsewhere.
+//! `/ready` takes a replica out of the load balancer while it cannot log anyone in, while
+//! its in-memory revocation list may be missing revocations made elsewhere, or once it is
+//! shutting down ([`ShutdownFlag`], raised by the accept loop at SIGTERM).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,10 +23,28 @@ use crate::auth::revocation::RevocationList;
 /// How many missed sync intervals a replica tolerates before it stops taking traffic.
 const MISSED_SYNCS: u32 = 3;
 
-/// What `/ready` needs beyond the store: the revocation list and how old it may be.
+/// Raised once when shutdown begins; never lowered. While the server drains, `/ready` answers
+/// 503 `shutting down` (so the orchestrator takes the replica out of its endpoints) and every
+/// answer carries `Connection: close` (so keep-alive peers stop reusing their connections).
+#[derive(Clone, Default)]
+pub struct ShutdownFlag(Arc<AtomicBool>);
+
+impl ShutdownFlag {
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What `/ready` needs beyond the store: the revocation list and how old it may be, and
+/// whether shutdown has begun.
 #[derive(Clone)]
 pub struct Readiness {
     revocations: Arc<RevocationList>,
+    shutdown: ShutdownFlag,
     /// The list is stale once its last successful sync is older than this, in seconds:
     /// `MISSED_SYNCS` × `REVOCATION_SYNC_INTERVAL_MS` plus the database deadline (a sync is a
     /// few queries, each of which may take that long on a slow database), rounded up.
@@ -37,8 +57,14 @@ impl Readiness {
         let whole_secs = bound.as_secs() + u64::from(bound.subsec_nanos() > 0);
         Self {
             revocations,
+            shutdown: ShutdownFlag::default(),
             stale_after_secs: i64::try_from(whole_secs).unwrap_or(i64::MAX),
         }
+    }
+
+    /// The flag that turns `/ready` to 503 once raised (the accept loop raises it).
+    pub fn shutdown_flag(&self) -> ShutdownFlag {
+        self.shutdown.clone()
     }
 
     /// How many seconds ago the list last synced, when that is beyond the bound.
@@ -58,7 +84,8 @@ pub struct Alive {
 pub struct Ready {
     /// `ready` or `not ready`.
     pub status: &'static str,
-    /// Why not: `database unavailable`, or `revocation list stale (last synced N s ago)`.
+    /// Why not: `shutting down`, `database unavailable`, or `revocation list stale (last
+    /// synced N s ago)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -74,20 +101,13 @@ pub async fn live() -> Json<Alive> {
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses(
         (status = 200, description = "The database answers and the revocation list synced within its bound", body = Ready),
-        (status = 503, description = "The database did not answer within 2 s, or the revocation list is stale", body = Ready),
+        (status = 503, description = "Shutting down, the database did not answer within 2 s, or the revocation list is stale", body = Ready),
     ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let database = tokio::time::timeout(DATABASE_DEADLINE, state.store.ping()).await;
-    let reason = match database {
-        Ok(Ok(())) => state
-            .readiness
-            .staleness(state.clock.now())
-            .map(|age| format!("revocation list stale (last synced {age} s ago)")),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check: database error");
-            Some("database unavailable".to_owned())
-        }
-        Err(_) => Some("database unavailable".to_owned()),
+    let reason = if state.readiness.shutdown.is_raised() {
+        Some("shutting down".to_owned())
+    } else {
+        dependencies_failing(&state).await
     };
     match reason {
         None => (
@@ -104,6 +124,22 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
                 reason: Some(reason),
             }),
         ),
+    }
+}
+
+/// Why the database or the revocation list keeps this replica from its work, if either does.
+async fn dependencies_failing(state: &AppState) -> Option<String> {
+    let database = tokio::time::timeout(DATABASE_DEADLINE, state.store.ping()).await;
+    match database {
+        Ok(Ok(())) => state
+            .readiness
+            .staleness(state.clock.now())
+            .map(|age| format!("revocation list stale (last synced {age} s ago)")),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: database error");
+            Some("database unavailable".to_owned())
+        }
+        Err(_) => Some("database unavailable".to_owned()),
     }
 }
 

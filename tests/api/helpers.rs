@@ -110,6 +110,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
         ("REVOCATION_SYNC_INTERVAL_MS", "100"),
+        // Restarts stop at once; tests/api/shutdown.rs sets a drain where it tests one.
+        ("SHUTDOWN_DRAIN_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -174,10 +176,15 @@ impl TestApp {
 
     /// Stops every server of this app and starts a fresh one on the same database.
     pub async fn restart(&mut self) {
+        self.stop();
+        self.address = self.spawn_server().await;
+    }
+
+    /// Tells every server of this app to shut down (as SIGTERM does), starting none.
+    pub fn stop(&mut self) {
         for stop in self._shutdown.drain(..) {
             let _ = stop.send(());
         }
-        self.address = self.spawn_server().await;
     }
 
     /// Restarts with `name=value` added to the configuration.

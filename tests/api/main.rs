@@ -30,4 +30,5 @@ mod replicas;
 mod robustness;
 mod secrets_at_rest;
 mod sessions;
+mod shutdown;
 mod slow_clients;

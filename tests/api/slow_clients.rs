@@ -28,7 +28,7 @@ const TRICKLE_EVERY: Duration = Duration::from_millis(400);
 const CLOSE_SLACK: Duration = Duration::from_secs(1);
 
 /// A server on SQLite with `settings` added to its configuration.
-async fn app_with(settings: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn app_with(settings: &[(&str, &str)]) -> TestApp {
     let mut app = spawn_app(Backend::Sqlite)
         .await
         .expect("SQLite needs no setup");
@@ -39,7 +39,7 @@ async fn app_with(settings: &[(&str, &str)]) -> TestApp {
     app
 }
 
-fn authority(app: &TestApp) -> String {
+pub(crate) fn authority(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_owned()
 }
 
@@ -407,6 +407,12 @@ async fn get(stream: &mut TcpStream, path: &str) -> u16 {
 
 /// Reads one response (headers, then `Content-Length` bytes of body) and returns its status.
 async fn read_status(stream: &mut TcpStream) -> u16 {
+    read_response(stream).await.0
+}
+
+/// Reads one response (headers, then `Content-Length` bytes of body): its status and its
+/// lower-cased head.
+pub(crate) async fn read_response(stream: &mut TcpStream) -> (u16, String) {
     let mut response = Vec::new();
     let mut buffer = [0u8; 4096];
     loop {
@@ -427,7 +433,7 @@ async fn read_status(stream: &mut TcpStream) -> u16 {
             .map_or(0, |n| n.trim().parse().expect("a content length"));
         if response.len() >= end + 4 + length {
             let status = head.split_whitespace().nth(1).expect("a status");
-            return status.parse().expect("a numeric status");
+            return (status.parse().expect("a numeric status"), head);
         }
     }
 }
