@@ -26,6 +26,23 @@ async fn send_get(stream: &mut TcpStream, path: &str) {
         .expect("send a request");
 }
 
+/// Stops the app (SIGTERM) and waits until the server has seen it: `/ready` answers 503, which
+/// it returns. The signal reaches the serving task asynchronously, so a request sent the same
+/// instant may still be served as before it.
+async fn begin_shutdown(app: &mut crate::helpers::TestApp) -> reqwest::Response {
+    app.stop();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ready = app.client.get(app.url("/ready")).send().await;
+        let ready = ready.expect("ready during the drain");
+        if ready.status() == 503 {
+            return ready;
+        }
+        assert!(Instant::now() < deadline, "/ready still {}", ready.status());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn says_close(head: &str) -> bool {
     head.lines().any(|line| line == "connection: close")
 }
@@ -50,12 +67,9 @@ async fn ready_answers_503_at_once_while_requests_are_still_served_with_connecti
     assert!(ready.headers().get("connection").is_none());
 
     // Act: shutdown begins (SIGTERM).
-    app.stop();
+    let ready = begin_shutdown(&mut app).await;
 
     // Assert: not ready, with the reason, and still serving, each answer saying close.
-    let ready = app.client.get(format!("{address}/ready")).send().await;
-    let ready = ready.expect("ready during the drain");
-    assert_eq!(ready.status(), 503);
     assert_eq!(ready.headers()["connection"], "close");
     let body: serde_json::Value = ready.json().await.expect("a JSON body");
     assert_eq!(
@@ -99,7 +113,7 @@ async fn a_keep_alive_connection_used_during_the_drain_is_answered_then_closed()
     assert!(!says_close(&head), "{head}");
 
     // Act: shutdown begins; the peer sends its next request on the same connection.
-    app.stop();
+    begin_shutdown(&mut app).await;
     send_get(&mut stream, "/live").await;
 
     // Assert: answered, told to close, and closed.
