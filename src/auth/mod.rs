@@ -1,5 +1,5 @@
 //! Credentials and tokens: who may sign in (passwords, the login service, sessions), what a
-//! token proves (keys, access tokens, the in-memory revocation list).
+//! token proves (keys, access tokens, the in-memory revocation list and its compact id sets).
 //!
 //! `auth` imports only `store` and the leaves. Where it needs something only an upper layer
 //! has, it declares a trait that layer implements: `login::UserFallback` (lazy migration from
@@ -15,5 +15,6 @@ pub mod password;
 pub mod refresh_token;
 pub mod revocation;
 pub mod revocation_sync;
+mod revoked_ids;
 pub mod session;
 pub mod token;

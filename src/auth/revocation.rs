@@ -8,11 +8,16 @@
 //! Every entry is kept until the tokens it refuses have expired by their own `exp` (for a
 //! session: the latest token it issued), not by the current `ACCESS_TOKEN_TTL`, which may have
 //! been longer when they were issued.
+//!
+//! Token and session ids are held compactly (`revoked_ids`: Gatehouse's own as 16 bytes); a
+//! sync gathers the rows it reads into a set of its own, row by row, and takes the lock only
+//! to merge it, so `/validate` never waits for the database.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::revoked_ids::RevokedIds;
 use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
 use crate::store::{Store, StoreError};
 
@@ -45,10 +50,10 @@ impl RevocationEvent {
 
 #[derive(Debug, Default)]
 pub struct RevocationList {
-    /// Revoked token id -> its `exp`, so the entry can go once the token is dead anyway.
-    tokens: RwLock<HashMap<String, i64>>,
-    /// Ended session id -> when its last access token has expired.
-    sessions: RwLock<HashMap<String, i64>>,
+    /// Revoked token ids, each until its token's `exp`: the entry goes once the token is dead anyway.
+    tokens: RwLock<RevokedIds>,
+    /// Ended session ids, each until its last access token has expired.
+    sessions: RwLock<RevokedIds>,
     /// Disabled or deleted users: every token they hold is refused.
     blocked_users: RwLock<HashSet<i64>>,
     /// User id -> the old service's tokens issued at or before this time are refused (their
@@ -64,11 +69,11 @@ impl RevocationList {
     }
 
     pub fn is_token_revoked(&self, jti: &str) -> bool {
-        read(&self.tokens).contains_key(jti)
+        read(&self.tokens).contains(jti)
     }
 
     pub fn is_session_revoked(&self, sid: &str) -> bool {
-        read(&self.sessions).contains_key(sid)
+        read(&self.sessions).contains(sid)
     }
 
     pub fn is_user_blocked(&self, user_id: i64) -> bool {
@@ -86,11 +91,11 @@ impl RevocationList {
     pub fn apply(&self, event: RevocationEvent) -> bool {
         match event {
             RevocationEvent::Token { jti, expires_at } => {
-                write(&self.tokens).insert(jti, expires_at);
+                write(&self.tokens).insert(&jti, expires_at);
                 false
             }
             RevocationEvent::Session { id, until } => {
-                write(&self.sessions).insert(id, until);
+                write(&self.sessions).insert(&id, until);
                 false
             }
             RevocationEvent::Users => true,
@@ -123,15 +128,22 @@ impl RevocationList {
             0 => 0,
             last => last - SYNC_OVERLAP_SECS,
         };
-        let tokens = store
-            .revoked_tokens_since(since, now - CLOCK_SKEW_LEEWAY_SECS)
+        let live_at = now - CLOCK_SKEW_LEEWAY_SECS;
+        let (mut tokens, mut sessions) = (RevokedIds::new(), RevokedIds::new());
+        if since == 0 {
+            let (token_count, session_count) = store.live_revocation_counts(live_at).await?;
+            tokens = RevokedIds::with_capacity(usize::try_from(token_count).unwrap_or(0));
+            sessions = RevokedIds::with_capacity(usize::try_from(session_count).unwrap_or(0));
+        }
+        store
+            .each_revoked_token_since(since, live_at, |jti, exp| tokens.insert(jti, exp))
             .await?;
-        let sessions = store
-            .sessions_revoked_since(since, now - CLOCK_SKEW_LEEWAY_SECS)
+        store
+            .each_session_revoked_since(since, live_at, |id, until| sessions.insert(id, until))
             .await?;
         self.reload_users(store).await?;
-        write(&self.tokens).extend(tokens);
-        write(&self.sessions).extend(sessions);
+        write(&self.tokens).absorb(tokens);
+        write(&self.sessions).absorb(sessions);
         self.last_sync.store(now, Ordering::SeqCst);
         Ok(())
     }
@@ -147,9 +159,9 @@ impl RevocationList {
 
     /// Forgets entries whose tokens would fail the expiry check anyway.
     pub fn purge_expired(&self, now: i64) {
-        let live = |expiry: &i64| expiry.saturating_add(CLOCK_SKEW_LEEWAY_SECS) >= now;
-        write(&self.tokens).retain(|_, exp| live(exp));
-        write(&self.sessions).retain(|_, until| live(until));
+        let live = |expiry: i64| expiry.saturating_add(CLOCK_SKEW_LEEWAY_SECS) >= now;
+        write(&self.tokens).retain_live(live);
+        write(&self.sessions).retain_live(live);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `revoked_tokens` and `deleted_users` tables: what `/validate` must refuse.
 
+use futures_util::TryStreamExt as _;
 use sqlx::postgres::PgListener;
 
 use super::dialect::Pool;
@@ -33,21 +34,42 @@ impl Store {
         Ok(())
     }
 
+    /// How many revoked token ids and ended sessions are still live at `live_at`: what a full
+    /// load is about to read, so that it can size its tables once rather than grow them.
+    pub async fn live_revocation_counts(&self, live_at: i64) -> Result<(i64, i64), StoreError> {
+        let sql = self.sql(
+            "SELECT (SELECT COUNT(*) FROM revoked_tokens WHERE expires_at >= $1), \
+             (SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL AND tokens_expire_at >= $2)",
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(live_at)
+            .bind(live_at)
+            .fetch_one(pool)
+            .await?))
+    }
+
     /// Unexpired revocations written at or after `since` (all of them for `since = 0`),
-    /// as `(jti, expires_at)` pairs.
-    pub async fn revoked_tokens_since(
+    /// handed to `each` as `(jti, expires_at)` row by row as they arrive: a full load never
+    /// holds every row as text at once.
+    pub async fn each_revoked_token_since(
         &self,
         since: i64,
         now: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+        mut each: impl FnMut(&str, i64) + Send,
+    ) -> Result<(), StoreError> {
         let sql = self.sql(
             "SELECT jti, expires_at FROM revoked_tokens WHERE revoked_at >= $1 AND expires_at >= $2",
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-        .bind(since)
-        .bind(now)
-        .fetch_all(pool)
-        .await?))
+        on_pool!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (String, i64)>(&sql)
+                .bind(since)
+                .bind(now)
+                .fetch(pool);
+            while let Some((jti, expires_at)) = rows.try_next().await? {
+                each(&jti, expires_at);
+            }
+        });
+        Ok(())
     }
 
     /// Drops revocations of tokens that have expired anyway, and tombstones older than

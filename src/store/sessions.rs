@@ -1,5 +1,7 @@
 //! The `sessions` and `refresh_tokens` tables.
 
+use futures_util::TryStreamExt as _;
+
 use super::{on_pool, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -300,21 +302,27 @@ impl Store {
     }
 
     /// Sessions revoked at or after `since` whose tokens may still be accepted at `live_at`,
-    /// as `(id, tokens_expire_at)`.
-    pub async fn sessions_revoked_since(
+    /// handed to `each` as `(id, tokens_expire_at)` row by row as they arrive.
+    pub async fn each_session_revoked_since(
         &self,
         since: i64,
         live_at: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+        mut each: impl FnMut(&str, i64) + Send,
+    ) -> Result<(), StoreError> {
         let sql = self.sql(
             "SELECT id, tokens_expire_at FROM sessions \
              WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND tokens_expire_at >= $2",
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-        .bind(since)
-        .bind(live_at)
-        .fetch_all(pool)
-        .await?))
+        on_pool!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (String, i64)>(&sql)
+                .bind(since)
+                .bind(live_at)
+                .fetch(pool);
+            while let Some((id, tokens_expire_at)) = rows.try_next().await? {
+                each(&id, tokens_expire_at);
+            }
+        });
+        Ok(())
     }
 
     /// Deletes sessions that expired or were revoked, once every access token they issued
