@@ -58,6 +58,27 @@ pub struct OAuthErrorBody {
     error_description: Option<String>,
 }
 
+/// The failures both endpoints share, documented once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum OAuthFailures {
+    /// `invalid_request`: no `token`, a repeated parameter, or a body that is not a form
+    #[response(status = 400)]
+    InvalidRequest(OAuthErrorBody),
+    /// `invalid_client`: missing or wrong client credentials
+    #[response(status = 401)]
+    InvalidClient(OAuthErrorBody),
+    /// Body too large
+    #[response(status = 413)]
+    TooLarge(crate::http::ErrorBody),
+    /// Too many requests from this client address; see `Retry-After`
+    #[response(status = 429)]
+    TooMany(crate::http::ErrorBody),
+    /// Database unavailable
+    #[response(status = 503)]
+    Unavailable(crate::http::ErrorBody),
+}
+
 /// A client that presented a valid id and secret with HTTP Basic. One database read.
 pub struct OAuthClient(pub Client);
 
@@ -112,11 +133,7 @@ fn token_form(form: FormBody) -> Result<String, AppError> {
     security(("basic" = [])),
     responses(
         (status = 200, description = "Whether the token is live, and its claims", body = IntrospectionResponse),
-        (status = 400, description = "`invalid_request`: no `token`, a repeated parameter, or a body that is not a form", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`: missing or wrong client credentials", body = OAuthErrorBody),
-        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
-        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
-        (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
+        OAuthFailures,
     ))]
 pub async fn introspect(
     State(state): State<AppState>,
@@ -155,11 +172,7 @@ pub async fn introspect(
     security(("basic" = [])),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke"),
-        (status = 400, description = "`invalid_request`: no `token`, a repeated parameter, or a body that is not a form", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`: missing or wrong client credentials", body = OAuthErrorBody),
-        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
-        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
-        (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
+        OAuthFailures,
     ))]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 mod clients;
+mod refresh;
 mod replicas;
 
 backend_tests!(
