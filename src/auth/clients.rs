@@ -10,7 +10,7 @@
 use ring::digest;
 
 use crate::clock::Clock;
-use crate::secrets::{constant_time_eq, random_token, Secret};
+use crate::secrets::{constant_time_eq, random_hex, random_token, Secret};
 use crate::store::{ClientRow, Store, StoreError};
 
 use std::sync::Arc;
@@ -21,7 +21,7 @@ const ID_BYTES: usize = 16;
 const SECRET_BYTES: usize = 32;
 /// The longest name `client add` accepts, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
-/// Longer presented ids are not looked up (ours are 22 characters).
+/// Longer presented ids are not looked up (ours are 32 characters).
 const MAX_ID_CHARS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,7 @@ impl ClientRegistry {
         }
         let secret = Secret::new(random_token(SECRET_BYTES));
         let row = ClientRow {
-            id: random_token(ID_BYTES),
+            id: client_id(),
             name: name.to_owned(),
             secret_hash: secret_digest(secret.expose()),
             created_at: self.clock.now(),
@@ -129,6 +129,12 @@ impl ClientRegistry {
 /// What an unknown id is compared against: not hex, so no digest equals it.
 const NO_CLIENT: &str = "no client: not a SHA-256 digest, so that no secret matches it...";
 
+/// A new client id: 128 random bits in hex, so that it never starts with `-` (base64url may),
+/// which a command line such as `gatehouse client remove ID` would read as an option.
+fn client_id() -> String {
+    random_hex(ID_BYTES)
+}
+
 /// The stored form of a client secret: its SHA-256, hex.
 fn secret_digest(secret: &str) -> String {
     digest::digest(&digest::SHA256, secret.as_bytes())
@@ -172,7 +178,10 @@ mod tests {
 
     #[test]
     fn only_base64url_ids_are_looked_up() {
-        assert!(well_formed_id(&random_token(ID_BYTES)));
+        let id = client_id();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert!(well_formed_id(&id));
         for id in ["", "a\0b", "é", "a b", "a:b", &"a".repeat(65)] {
             assert!(!well_formed_id(id), "{id:?}");
         }

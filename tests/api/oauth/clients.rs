@@ -27,6 +27,13 @@ async fn client_add_list_remove(app: TestApp) {
         .secret
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    // Ids are hex: never starting with `-`, which `client remove ID` would take for an option.
+    for id in [&billing.id, &search.id] {
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
     assert_ne!(billing.id, search.id);
     assert_ne!(billing.secret, search.secret);
     assert!(listed.status.success(), "{}", stderr(&listed));
