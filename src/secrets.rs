@@ -66,11 +66,23 @@ pub fn read_secret_file(path: &Path) -> std::io::Result<Secret> {
 
 /// `bytes` random bytes from the OS, base64url-encoded.
 pub fn random_token(bytes: usize) -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
+}
+
+/// `bytes` random bytes from the OS, in lower-case hex.
+pub fn random_hex(bytes: usize) -> String {
+    random_bytes(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn random_bytes(bytes: usize) -> Vec<u8> {
     let mut buf = vec![0u8; bytes];
     // The OS random source failing is not something to serve through.
     #[allow(clippy::expect_used)]
     getrandom::getrandom(&mut buf).expect("the operating system's random source failed");
-    URL_SAFE_NO_PAD.encode(buf)
+    buf
 }
 
 /// Compares two byte strings in time independent of their contents and lengths.

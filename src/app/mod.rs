@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 
 use crate::accounts::{Accounts, ReservedEmails};
 use crate::auth::access::{Authenticator, ForeignTokens};
+use crate::auth::clients::ClientRegistry;
+use crate::auth::introspection::TokenInspector;
 use crate::auth::ip_failures::IpFailures;
 use crate::auth::keys::KeySet;
 use crate::auth::lockout::Lockout;
@@ -126,7 +128,14 @@ impl App {
         )
         .with_sessions(sessions.clone())
         .with_lockout(lockout.clone());
-        let access = Authenticator::new(tokens, revocations.clone(), clock.clone(), legacy_tokens);
+        let access = Arc::new(Authenticator::new(
+            tokens,
+            revocations.clone(),
+            clock.clone(),
+            legacy_tokens,
+        ));
+        let inspector = Arc::new(TokenInspector::new(access.clone(), sessions.clone()));
+        let clients = Arc::new(ClientRegistry::new(store.clone(), clock.clone()));
 
         let address = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(address)
@@ -143,9 +152,11 @@ impl App {
         let state = AppState {
             store,
             clock,
-            access: Arc::new(access),
+            access,
             login: Arc::new(login),
             sessions,
+            clients,
+            inspector,
             accounts: Arc::new(accounts),
             trusted_proxies: Arc::new(config.client_limits.trusted_proxies.clone()),
             readiness: Readiness::new(revocations.clone(), config.revocation_sync_interval),

@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, user administration (`user.rs`),
+//! The command line: `serve` (the default), `migrate`, user administration (`user.rs`), OAuth
+//! clients (`client.rs`),
 //! `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
 
 use std::process::ExitCode;
@@ -7,10 +8,12 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{open_store, App};
 use crate::config::Config;
+use client::{client_command, ClientCommand};
 use healthcheck::{healthcheck_command, HealthcheckArgs};
 use import::{import_command, ImportArgs};
 use user::{user_command, UserCommand};
 
+mod client;
 mod healthcheck;
 mod import;
 mod logs;
@@ -40,6 +43,11 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserCommand,
+    },
+    /// Manage the OAuth clients that may introspect and revoke tokens.
+    Client {
+        #[command(subcommand)]
+        action: ClientCommand,
     },
     /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
     /// Gatehouse's database. Users already present are skipped, so running it again is safe.
@@ -97,6 +105,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => user_command(action, &config).await,
+        Command::Client { action } => client_command(action, &config).await,
         Command::Import(args) => import_command(args, &config).await,
         Command::Healthcheck(args) => healthcheck_command(args, &config).await,
     }

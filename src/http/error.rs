@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::accounts::AccountError;
 use crate::auth::access::AccessError;
+use crate::auth::clients::ClientError;
+use crate::auth::introspection::IntrospectionError;
 use crate::auth::lockout::Locked;
 use crate::auth::login::LoginError;
 use crate::auth::password::HashError;
@@ -28,6 +30,13 @@ pub enum AppError {
     /// 401 for a bearer token that was missing or refused.
     #[error("invalid token: {0}")]
     InvalidToken(TokenError),
+    /// 401 for an OAuth client whose Basic credentials are missing or wrong (RFC 6749 §5.2:
+    /// `{"error": "invalid_client"}` and a Basic challenge).
+    #[error("invalid_client")]
+    InvalidClient,
+    /// 400 for a malformed request to an OAuth endpoint (RFC 6749 §5.2: `invalid_request`).
+    #[error("{0}")]
+    InvalidRequest(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -58,8 +67,10 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) | AppError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest(_) | AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) | AppError::InvalidToken(_) | AppError::InvalidClient => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -116,6 +127,15 @@ pub fn error_body(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// The OAuth endpoints' error body (RFC 6749 §5.2).
+fn oauth_error_body(status: StatusCode, error: &str, description: Option<&str>) -> Response {
+    let body = match description {
+        Some(description) => json!({ "error": error, "error_description": description }),
+        None => json!({ "error": error }),
+    };
+    (status, Json(body)).into_response()
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
@@ -123,9 +143,21 @@ impl IntoResponse for AppError {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             _ => {}
         }
-        let mut response = error_body(self.status(), &self.client_message());
+        let mut response = match &self {
+            AppError::InvalidClient => oauth_error_body(self.status(), "invalid_client", None),
+            AppError::InvalidRequest(why) => {
+                oauth_error_body(self.status(), "invalid_request", Some(why))
+            }
+            _ => error_body(self.status(), &self.client_message()),
+        };
         let headers = response.headers_mut();
         match self {
+            AppError::InvalidClient => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Basic realm="gatehouse""#),
+                );
+            }
             AppError::InvalidToken(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
@@ -216,6 +248,25 @@ impl From<AccountError> for AppError {
     }
 }
 
+impl From<ClientError> for AppError {
+    fn from(err: ClientError) -> Self {
+        match err {
+            ClientError::InvalidName(why) => AppError::BadRequest(why.into()),
+            ClientError::NotFound => AppError::NotFound("Client not found"),
+            ClientError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<IntrospectionError> for AppError {
+    fn from(err: IntrospectionError) -> Self {
+        match err {
+            IntrospectionError::Session(e) => e.into(),
+            IntrospectionError::Access(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +282,8 @@ mod tests {
             (AppError::BadRequest("x".into()), 400),
             (AppError::Unauthorized("x"), 401),
             (AppError::InvalidToken(TokenError::Expired), 401),
+            (AppError::InvalidClient, 401),
+            (AppError::InvalidRequest("x"), 400),
             (AppError::Forbidden("x"), 403),
             (AppError::NotFound("x"), 404),
             (AppError::Conflict("x"), 409),
@@ -294,6 +347,17 @@ mod tests {
             (AccountError::Session(signing()).into(), 500),
             (AccountError::Hashing(HashError::Busy).into(), 503),
             (AccountError::Store(unavailable()).into(), 503),
+            (ClientError::InvalidName("x").into(), 400),
+            (ClientError::NotFound.into(), 404),
+            (ClientError::Store(unavailable()).into(), 503),
+            (
+                IntrospectionError::Session(SessionError::Store(unavailable())).into(),
+                503,
+            ),
+            (
+                IntrospectionError::Access(AccessError::Store(unavailable())).into(),
+                503,
+            ),
         ];
         for (err, status) in cases {
             let shown = format!("{err:?}");
@@ -316,6 +380,25 @@ mod tests {
             .to_str()
             .unwrap();
         assert!(challenge.starts_with("Bearer") && challenge.contains(r#"error="invalid_token""#));
+    }
+
+    #[tokio::test]
+    async fn client_errors_read_as_rfc_6749_with_a_basic_challenge() {
+        let response = AppError::InvalidClient.into_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Basic realm="gatehouse""#
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(body, r#"{"error":"invalid_client"}"#);
+        let response = AppError::InvalidRequest("token is required").into_response();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "invalid_request");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::validation::{PasswordPolicy, MAX_PASSWORD_CHARS};
 #[openapi(
     info(title = "Gatehouse", description = "Drop-in authentication service for Flask JWT auth clients."),
     paths(openapi_json),
-    components(schemas(super::ErrorBody)),
+    components(schemas(super::ErrorBody, super::oauth::OAuthErrorBody)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::ApiDoc;
 use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
-use super::{auth_api, gateway, health, probes, profile, sessions};
+use super::{auth_api, gateway, health, oauth, probes, profile, sessions};
 
 pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -37,8 +37,8 @@ pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     // Docs: `/openapi.json` itself is served by `openapi::router`, `/docs` by `docs::router`.
 }
 
-/// Everything that takes a password or a refresh token, each client address limited by its
-/// token bucket (`rate_limit`).
+/// Everything that takes a password, a refresh token or a client secret, each client address
+/// limited by its token bucket (`rate_limit`).
 fn credential_routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         // Gateways (seeds 000, 003, 004): a token for Basic or JSON credentials.
@@ -50,5 +50,8 @@ fn credential_routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState
         .routes(routes!(auth_api::change_password))
         // The session API: refresh-token rotation.
         .routes(routes!(sessions::refresh))
+        // OAuth, for other services (a client id and secret): introspection and revocation.
+        .routes(routes!(oauth::introspect))
+        .routes(routes!(oauth::revoke))
         .route_layer(from_fn_with_state(rate_limit, limit_per_client))
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use super::probes::Readiness;
 use crate::accounts::Accounts;
 use crate::auth::access::Authenticator;
+use crate::auth::clients::ClientRegistry;
+use crate::auth::introspection::TokenInspector;
 use crate::auth::login::LoginService;
 use crate::auth::session::SessionService;
 use crate::client_ip::TrustedProxies;
@@ -23,6 +25,10 @@ pub struct AppState {
     /// Every login contract's credential check.
     pub login: Arc<LoginService>,
     pub sessions: Arc<SessionService>,
+    /// The OAuth clients that may introspect and revoke tokens (one read per request).
+    pub clients: Arc<ClientRegistry>,
+    /// Introspection and revocation for those clients.
+    pub inspector: Arc<TokenInspector>,
     /// Signup.
     pub accounts: Arc<Accounts>,
     /// Whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).

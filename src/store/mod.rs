@@ -7,6 +7,7 @@
 //! backend. Where the dialects differ (`RETURNING`, `ON CONFLICT`, clocks, notifications), the
 //! statement is chosen per backend next to its siblings.
 
+mod clients;
 pub mod dialect;
 mod login_failures;
 mod revocations;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use crate::db_url::redact_url;
 use dialect::{Backend, Pool};
 
+pub use clients::ClientRow;
 pub use login_failures::{Admission, LoginFailures};
 pub use sessions::{RefreshTokenRow, Session};
 pub use users::{NewUser, User};

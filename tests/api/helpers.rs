@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 mod database;
+mod oauth;
 mod process;
 pub mod proxy;
 mod reply;
@@ -21,6 +22,7 @@ mod tokens;
 
 use database::{create_mysql_database, create_postgres_database, TestDatabase};
 pub use database::{drop_database, query_number, random_hex, with_database_name};
+pub use oauth::ClientCredentials;
 use process::run_with_timeout;
 pub use reply::*;
 pub use server_process::ServerProcess;

@@ -3,8 +3,6 @@
 //! a line of its outcome (a user id, never the email), and no line of a whole run, at debug,
 //! holds a password, a hash, the secret or a whole token. Every answer carries `x-request-id`.
 
-use std::time::{Duration, Instant};
-
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -27,24 +25,6 @@ struct Sent {
 impl Sent {
     fn request_id(&self) -> String {
         self.reply.header("x-request-id")
-    }
-}
-
-/// Waits until the server has written the access line of `request_id`.
-fn wait_for_line(server: &ServerProcess, request_id: &str) {
-    let started = Instant::now();
-    while !server
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|line| line.contains(request_id) && line.contains("gatehouse::access"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "no access line for {request_id}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -124,9 +104,9 @@ async fn json_logs_are_one_object_per_line_and_hold_no_secret(mut app: TestApp) 
     let unknown = app.get("/no/such/path").await;
     let unknown_id = unknown.header("x-request-id");
     for reply in &sent {
-        wait_for_line(&server, &reply.request_id());
+        server.wait_for_access_line(&reply.request_id());
     }
-    wait_for_line(&server, &unknown_id);
+    server.wait_for_access_line(&unknown_id);
     let lines = server.log.lock().unwrap().clone();
     drop(server);
 

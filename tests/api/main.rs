@@ -23,6 +23,7 @@ mod lockout;
 mod logs;
 mod metrics;
 mod migration;
+mod oauth;
 mod probes;
 mod profile_health;
 mod read_only;

@@ -126,6 +126,8 @@ async fn openapi_document_lists_every_endpoint(app: TestApp) {
         ("/test-db", "get"),
         ("/live", "get"),
         ("/ready", "get"),
+        ("/oauth/introspect", "post"),
+        ("/oauth/revoke", "post"),
     ] {
         assert!(
             paths.contains_key(path),
@@ -136,6 +138,15 @@ async fn openapi_document_lists_every_endpoint(app: TestApp) {
             paths[path].get(method).is_some(),
             "{method} {path} not documented: {}",
             paths[path]
+        );
+    }
+    // Every schema a path refers to is in the document.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap_or_default();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{name} is referred to but not in components"
         );
     }
 }

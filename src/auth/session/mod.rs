@@ -15,7 +15,10 @@ use crate::clock::{Clock, CLOCK_SKEW_LEEWAY_SECS};
 use crate::secrets::random_token;
 use crate::store::{Session, Store, StoreError, User};
 
+mod introspect;
 mod refresh;
+
+pub use introspect::{LiveRefreshToken, RefreshTokenStatus};
 
 /// User agents longer than this are cut when stored.
 const MAX_USER_AGENT_CHARS: usize = 256;
@@ -220,17 +223,7 @@ impl SessionService {
                 self.end(std::slice::from_ref(sid)).await?;
             }
             // A token from before sessions existed: revoke the token itself.
-            None => {
-                // Database first: once the client hears "success", a restart cannot bring it back.
-                self.store
-                    .revoke_token(&claims.jti, user_id, claims.exp, now)
-                    .await?;
-                let event = RevocationEvent::Token {
-                    jti: claims.jti.clone(),
-                    expires_at: claims.exp,
-                };
-                publish(&self.revocations, &self.store, event, now).await;
-            }
+            None => self.revoke_access_token(user_id, claims).await?,
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::TestApp;
 
@@ -70,6 +71,24 @@ impl ServerProcess {
             child,
             address,
             log,
+        }
+    }
+
+    /// Waits until the server has written the access line of `request_id`.
+    pub fn wait_for_access_line(&self, request_id: &str) {
+        let started = Instant::now();
+        while !self
+            .log
+            .lock()
+            .expect("the log")
+            .iter()
+            .any(|line| line.contains(request_id) && line.contains("gatehouse::access"))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "no access line for {request_id}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
