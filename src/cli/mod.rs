@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, user administration (`user.rs`),
-//! `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
+//! `keys` (`keys.rs`), `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
 
 use std::process::ExitCode;
 
@@ -9,10 +9,12 @@ use crate::app::{open_store, App};
 use crate::config::Config;
 use healthcheck::{healthcheck_command, HealthcheckArgs};
 use import::{import_command, ImportArgs};
+use keys::{keys_command, KeysCommand};
 use user::{user_command, UserCommand};
 
 mod healthcheck;
 mod import;
+mod keys;
 mod logs;
 mod user;
 
@@ -40,6 +42,11 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserCommand,
+    },
+    /// Manage the signing keys (JWT_ALGORITHM EdDSA, ES256 or RS256).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
     },
     /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
     /// Gatehouse's database. Users already present are skipped, so running it again is safe.
@@ -97,6 +104,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => user_command(action, &config).await,
+        Command::Keys { action } => keys_command(action, &config).await,
         Command::Import(args) => import_command(args, &config).await,
         Command::Healthcheck(args) => healthcheck_command(args, &config).await,
     }
