@@ -21,6 +21,7 @@ mod gateway;
 mod hashing_queue;
 mod key_refusals;
 mod key_rotation;
+mod key_storage;
 mod keys;
 mod lockout;
 mod logs;
