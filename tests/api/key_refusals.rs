@@ -2,7 +2,8 @@
 //! public key as the secret (algorithm confusion), an unknown `kid`, a key named by `jku` or
 //! `x5u`, a wrong `iss`, a tampered payload. Each forged token has a control: the same token
 //! made the honest way (signed with the server's own key, read from its database) is accepted,
-//! so the refusal is for the reason the test names.
+//! so the refusal is for the reason the test names. And the shared secret verifies kid-less
+//! tokens only on a deployment that had users before its first start with EdDSA.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -149,4 +150,81 @@ async fn a_wrong_issuer_or_a_tampered_payload_is_refused(app: TestApp) {
     app.validate_token(&wrong_issuer).await.assert_status(401);
     app.validate_token(&tampered).await.assert_status(401);
     app.validate_token(&token).await.assert_status(200);
+}
+
+/// A Gatehouse on a SQLite file with `JWT_ALGORITHM=EdDSA` from its first start; returns its
+/// address and what stops it.
+async fn serve_eddsa(url: &str, secret: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let env: std::collections::HashMap<&str, &str> = [
+        ("DATABASE_URL", url),
+        ("JWT_SECRET", secret),
+        ("JWT_ALGORITHM", "EdDSA"),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("SHUTDOWN_DRAIN_SECS", "0"),
+    ]
+    .into_iter()
+    .collect();
+    let config =
+        gatehouse::config::Config::from_lookup(|name| env.get(name).map(|v| v.to_string()))
+            .unwrap();
+    let app = gatehouse::App::build(config).await.unwrap();
+    let address = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (address, stop)
+}
+
+/// Kid-less HS256 tokens (an earlier version's) verify after an upgrade straight to EdDSA, and
+/// never on a deployment that started with EdDSA: there the secret verifies nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_verifies_only_tokens_from_before_an_upgrade() {
+    for users_before_first_start in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let secret = random_hex(32);
+        let store = gatehouse::store::Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let user = gatehouse::store::NewUser {
+            email: "ada@example.com".into(),
+            username: None,
+            name: "Ada".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                .into(),
+            admin: false,
+            legacy_name: None,
+        };
+        let now = gatehouse::clock::Clock::now(&gatehouse::clock::SystemClock);
+        if users_before_first_start {
+            store.insert_user(&user, now).await.unwrap();
+        }
+        let (address, _stop) = serve_eddsa(&url, &secret).await;
+        if !users_before_first_start {
+            store.insert_user(&user, now).await.unwrap();
+        }
+        let claims = json!({"sub": "1", "username": "ada@example.com", "email": "ada@example.com",
+            "admin": false, "iat": now, "exp": now + 600, "jti": "before", "iss": "gatehouse"});
+        let kidless = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap();
+
+        let status = reqwest::Client::new()
+            .post(format!("{address}/validate"))
+            .bearer_auth(&kidless)
+            .send()
+            .await
+            .unwrap()
+            .status();
+
+        let expected = if users_before_first_start { 200 } else { 401 };
+        assert_eq!(
+            status, expected,
+            "users before the first start: {users_before_first_start}"
+        );
+    }
 }

@@ -79,10 +79,12 @@ pub async fn ensure_signing_key(
             return Ok(false);
         }
         let mut seq = next_seq(&rows);
-        // Tokens the previous version signed carry no kid and verify with the secret: record
-        // the HS256 key first, so that they keep verifying until they expire.
+        // Tokens an earlier version signed carry no kid and verify with the secret: record
+        // the HS256 key first, so that they keep verifying until they expire. A database
+        // without users has no such tokens, and then the secret never verifies one.
         let hs256_known = rows.iter().any(|row| row.kid == local.hs256_kid);
-        if rows.is_empty() && settings.algorithm.is_asymmetric() && !hs256_known {
+        let upgrading = rows.is_empty() && store.has_users().await?;
+        if upgrading && settings.algorithm.is_asymmetric() {
             match store.insert_signing_key(&hs256_row(local, seq, now)).await {
                 Ok(()) => seq += 1,
                 Err(StoreError::Conflict) => continue,
