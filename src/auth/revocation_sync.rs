@@ -9,10 +9,15 @@
 //!   missed.
 //! - Always (SQLite too): a poll every `REVOCATION_SYNC_INTERVAL_MS` re-reads recent changes and
 //!   purges expired entries, bounding the damage of any lost notification.
+//!
+//! The signing keys ride on the same paths: a key added or retired by any process (`gatehouse
+//! keys`, an automatic rotation) is announced on the same channel, and every re-read and poll
+//! reloads them too (`KeySet::reload`, a no-op when nothing changed).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::keys::KeySet;
 use super::revocation::{RevocationEvent, RevocationList};
 use crate::clock::Clock;
 use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
@@ -41,6 +46,7 @@ pub async fn publish(list: &RevocationList, store: &Store, event: RevocationEven
 /// The periodic poll: catch up and purge, every `interval`.
 pub async fn poll_database(
     list: Arc<RevocationList>,
+    keys: Arc<KeySet>,
     store: Store,
     clock: Arc<dyn Clock>,
     interval: Duration,
@@ -56,6 +62,9 @@ pub async fn poll_database(
             tracing::warn!(error = %e, "revocation sync failed; keeping the last known list");
         }
         list.purge_expired(now);
+        if let Err(e) = keys.maintain(&store, now).await {
+            tracing::warn!(error = %e, "reloading or rotating the signing keys failed; keeping the last known keys");
+        }
         let tombstone_age = token_ttl_secs
             .max(MIN_TOMBSTONE_SECS)
             .saturating_add(CLOCK_SKEW_LEEWAY_SECS);
@@ -81,7 +90,12 @@ pub async fn poll_database(
 
 /// Applies other replicas' notifications as they arrive (PostgreSQL only; returns at once on
 /// SQLite, where one process owns the database).
-pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock: Arc<dyn Clock>) {
+pub async fn follow_notifications(
+    list: Arc<RevocationList>,
+    keys: Arc<KeySet>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) {
     loop {
         let mut listener = match store.revocation_listener().await {
             Ok(Some(listener)) => listener,
@@ -96,6 +110,7 @@ pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock
         if let Err(e) = list.sync(&store, clock.now()).await {
             tracing::warn!(error = %e, "catch-up after (re)connecting failed; the poll will retry");
         }
+        reload_keys(&keys, &store).await;
         loop {
             match listener.try_recv().await {
                 Ok(Some(_)) => {
@@ -104,6 +119,7 @@ pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock
                     if let Err(e) = list.sync(&store, clock.now()).await {
                         tracing::warn!(error = %e, "re-reading revocations failed; the poll will retry");
                     }
+                    reload_keys(&keys, &store).await;
                     tokio::time::sleep(MIN_SYNC_GAP).await;
                 }
                 Ok(None) => {
@@ -118,6 +134,16 @@ pub async fn follow_notifications(list: Arc<RevocationList>, store: Store, clock
                     break;
                 }
             }
+        }
+    }
+}
+
+async fn reload_keys(keys: &KeySet, store: &Store) {
+    match keys.reload(store).await {
+        Ok(true) => tracing::info!("signing keys changed; reloaded"),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "reloading the signing keys failed; the poll will retry")
         }
     }
 }

@@ -107,14 +107,14 @@ impl AccessTokens {
             iss: self.issuer.clone(),
             sid: Some(sid.to_owned()),
         };
-        let token = self.keys.sign(&claims)?;
+        let token = self.keys.sign(&claims, now)?;
         Ok((token, claims))
     }
 
-    /// Checks signature, algorithm, issuer, `exp` and `iat` (with leeway) at time `now`.
+    /// Checks key, signature, algorithm, issuer, `exp` and `iat` (with leeway) at time `now`.
     /// Revocation is the caller's next step (see `auth::revocation`).
     pub fn verify(&self, token: &str, now: i64) -> Result<VerifiedToken, TokenError> {
-        let claims: Claims = self.keys.verify(token)?;
+        let claims: Claims = self.keys.verify(token, now)?;
         if claims.exp + CLOCK_SKEW_LEEWAY_SECS < now {
             return Err(TokenError::Expired);
         }

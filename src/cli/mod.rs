@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, user administration (`user.rs`), OAuth
-//! clients (`client.rs`),
-//! `import` (`import.rs`), and `healthcheck` (`healthcheck.rs`). `main.rs` only calls [`run`].
+//! clients (`client.rs`), signing keys (`keys.rs`), `import` (`import.rs`), and `healthcheck`
+//! (`healthcheck.rs`). `main.rs` only calls [`run`].
 
 use std::process::ExitCode;
 
@@ -11,11 +11,13 @@ use crate::config::Config;
 use client::{client_command, ClientCommand};
 use healthcheck::{healthcheck_command, HealthcheckArgs};
 use import::{import_command, ImportArgs};
+use keys::{keys_command, KeysCommand};
 use user::{user_command, UserCommand};
 
 mod client;
 mod healthcheck;
 mod import;
+mod keys;
 mod logs;
 mod user;
 
@@ -48,6 +50,11 @@ enum Command {
     Client {
         #[command(subcommand)]
         action: ClientCommand,
+    },
+    /// Manage the signing keys (JWT_ALGORITHM EdDSA, ES256 or RS256).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
     },
     /// Import users from a seed service's table (PostgreSQL, MySQL/MariaDB or SQLite) into
     /// Gatehouse's database. Users already present are skipped, so running it again is safe.
@@ -106,6 +113,8 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::User { action } => user_command(action, &config).await,
         Command::Client { action } => client_command(action, &config).await,
+    },
+        Command::Keys { action } => keys_command(action, &config).await,
         Command::Import(args) => import_command(args, &config).await,
         Command::Healthcheck(args) => healthcheck_command(args, &config).await,
     }

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::auth::keys::KeySettings;
 use crate::auth::lockout::LockoutPolicy;
 use crate::auth::password::PasswordHasher;
 use crate::legacy::ident::IdentError;
@@ -21,6 +22,7 @@ use legacy::{legacy_settings, legacy_token_settings};
 mod connections;
 mod database;
 mod env;
+mod keys;
 mod legacy;
 mod limits;
 
@@ -83,6 +85,10 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// `LOG_FORMAT`: `text` (the default) or `json`, one object per line.
     pub log_format: LogFormat,
+    /// How tokens are signed: `JWT_ALGORITHM` and the key settings (see `auth::keys`).
+    pub keys: KeySettings,
+    /// `PUBLIC_URL`: the base of the URLs the discovery documents give.
+    pub public_url: Option<String>,
 }
 
 /// How log lines are written to stderr.
@@ -213,6 +219,8 @@ impl Config {
                 )?),
             },
             log_format: parse(&get, "LOG_FORMAT", Some(LogFormat::Text), "text or json")?,
+            keys: keys::key_settings(&get)?,
+            public_url: keys::public_url(&get)?,
         })
     }
 

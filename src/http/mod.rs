@@ -24,6 +24,7 @@ pub mod request_id;
 pub mod routes;
 pub mod sessions;
 pub mod state;
+pub mod well_known;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -56,7 +57,7 @@ use error::error_body;
 pub use error::AppError;
 use observe::ObserveLayer;
 use rate_limit::ClientRateLimit;
-pub use state::AppState;
+pub use state::{AppState, Discovery};
 
 /// Bodies beyond this are refused with 413: the largest legitimate one (a 1024-character
 /// password in a signup) is a few KiB.

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::ApiDoc;
 use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
-use super::{auth_api, gateway, health, oauth, probes, profile, sessions};
+use super::{auth_api, gateway, health, oauth, probes, profile, sessions, well_known};
 
 pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -33,6 +33,10 @@ pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
         .routes(routes!(health::test_db))
         .routes(routes!(probes::live))
         .routes(routes!(probes::ready))
+        // Discovery, for services that verify tokens themselves.
+        .routes(routes!(well_known::jwks))
+        .routes(routes!(well_known::openid_configuration))
+        .routes(routes!(well_known::oauth_authorization_server))
         .merge(credential_routes(rate_limit))
     // Docs: `/openapi.json` itself is served by `openapi::router`, `/docs` by `docs::router`.
 }

@@ -7,6 +7,7 @@ use crate::accounts::Accounts;
 use crate::auth::access::Authenticator;
 use crate::auth::clients::ClientRegistry;
 use crate::auth::introspection::TokenInspector;
+use crate::auth::keys::KeySet;
 use crate::auth::login::LoginService;
 use crate::auth::session::SessionService;
 use crate::client_ip::TrustedProxies;
@@ -37,4 +38,19 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Set by `http::router_with_metrics` when `METRICS_ADDR` is set; `None`: nothing counted.
     pub metrics: Option<Arc<Metrics>>,
+    /// The signing keys, for the JWKS.
+    pub keys: Arc<KeySet>,
+    /// What the discovery documents say about this deployment.
+    pub discovery: Arc<Discovery>,
+}
+
+/// The settings behind `/.well-known/*`.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// `JWT_ISSUER`: the `iss` of every token.
+    pub issuer: String,
+    /// `PUBLIC_URL`, without a trailing slash.
+    pub public_url: Option<String>,
+    /// `JWKS_MAX_AGE_SECS`: the JWKS's `Cache-Control: max-age`.
+    pub jwks_max_age_secs: i64,
 }

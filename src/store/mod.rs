@@ -13,6 +13,7 @@ mod login_failures;
 mod revocations;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod users;
 
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ use dialect::{Backend, Pool};
 pub use clients::ClientRow;
 pub use login_failures::{Admission, LoginFailures};
 pub use sessions::{RefreshTokenRow, Session};
+pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, User};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

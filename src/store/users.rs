@@ -139,6 +139,14 @@ impl Store {
         )
     }
 
+    /// Whether any user exists (so tokens may have been issued before).
+    pub async fn has_users(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT id FROM users LIMIT 1";
+        let any: Option<i64> =
+            on_pool!(self, pool => sqlx::query_scalar(sql).fetch_optional(pool).await?);
+        Ok(any.is_some())
+    }
+
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let columns = self.user_columns();
         let sql = format!("SELECT {columns} FROM users ORDER BY id");
