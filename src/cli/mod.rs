@@ -113,7 +113,6 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::User { action } => user_command(action, &config).await,
         Command::Client { action } => client_command(action, &config).await,
-    },
         Command::Keys { action } => keys_command(action, &config).await,
         Command::Import(args) => import_command(args, &config).await,
         Command::Healthcheck(args) => healthcheck_command(args, &config).await,
