@@ -114,6 +114,7 @@ impl App {
             sessions.clone(),
             fallback,
             lockout.clone(),
+            crate::auth::mfa::MfaKeys::new(config.keys.encryption.as_ref(), &secret),
             clock.clone(),
         )
         .with_ip_failures(ip_failures.clone());
@@ -153,6 +154,7 @@ impl App {
             store,
             clock,
             access,
+            mfa: login.mfa().clone(),
             login: Arc::new(login),
             sessions,
             clients,

@@ -1,6 +1,10 @@
 //! The login service: the one credential check behind every login contract (Basic `/login`,
 //! JSON `/login`, `/auth/login`), the upgrade of outdated hashes, and the session it starts.
 //!
+//! A user with an active second factor (`mfa`) signs in in two steps on the JSON contracts
+//! (the password gives an mfa_token, `second_step` completes it with a code) and in one on
+//! Basic, with the code appended to the password.
+//!
 //! Users Gatehouse does not know yet may be found elsewhere: a `UserFallback` (the old
 //! service's table, implemented by `legacy::lazy`) gets the chance to create them first.
 
@@ -12,10 +16,13 @@ use tracing::Instrument as _;
 use super::access::BoxFuture;
 use super::ip_failures::IpFailures;
 use super::lockout::{Admission, Locked, Lockout};
+use super::mfa::totp::split_appended_code;
+use super::mfa::{Mfa, MfaKeys};
 use super::password::{HashError, PasswordHasher};
 use super::session::{ClientInfo, IssuedSession, SessionError, SessionService};
 use crate::clock::Clock;
-use crate::store::{Store, StoreError, User};
+use crate::metrics::LoginContract;
+use crate::store::{Store, StoreError, TotpRow, User};
 use crate::validation::email_key;
 
 /// How the login names its user.
@@ -46,11 +53,21 @@ pub enum LoginOutcome {
     /// Too many failures for this login name: refused without a look at the password, alike
     /// for every name, known or not.
     Locked(Locked),
+    /// Correct password of a user with an active second factor, and no code yet: on the JSON
+    /// contracts, the mfa_token to complete with (`second_step`); on Basic, `None` (the code
+    /// goes after the password).
+    MfaRequired(Option<String>),
 }
 
 /// What the credential check found, before any session starts.
 pub enum Checked {
     Valid(User),
+    /// Correct password, and the TOTP code appended to it (Basic) was right.
+    ValidWithCode(User),
+    /// Correct password of a user with an active second factor, and no code.
+    SecondFactorNeeded(User),
+    /// As `SecondFactorNeeded`, on a contract with a second step: its mfa_token.
+    Challenged(String),
     InvalidCredentials,
     Disabled,
     Locked(Locked),
@@ -66,6 +83,8 @@ pub enum LoginError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Mfa(#[from] super::mfa::MfaError),
     /// The fallback failed for another reason (a misconfigured legacy table).
     #[error("{0:#}")]
     Fallback(anyhow::Error),
@@ -89,6 +108,8 @@ pub struct LoginService {
     sessions: Arc<SessionService>,
     fallback: Option<Arc<dyn UserFallback>>,
     lockout: Arc<Lockout>,
+    /// Second factors: who has one, their codes, the challenges of two-step logins.
+    mfa: Arc<Mfa>,
     /// Paces client addresses that fail many logins; `None`: not paced.
     ip_failures: Option<Arc<IpFailures>>,
     clock: Arc<dyn Clock>,
@@ -101,17 +122,25 @@ impl LoginService {
         sessions: Arc<SessionService>,
         fallback: Option<Arc<dyn UserFallback>>,
         lockout: Arc<Lockout>,
+        mfa_keys: MfaKeys,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let mfa = Arc::new(Mfa::new(store.clone(), mfa_keys, clock.clone()));
         Self {
             store,
             hasher,
             sessions,
             fallback,
             lockout,
+            mfa,
             ip_failures: None,
             clock,
         }
+    }
+
+    /// The second factors it checks (the enrolment endpoints use the same).
+    pub fn mfa(&self) -> &Arc<Mfa> {
+        &self.mfa
     }
 
     /// Paces each client address's failed logins (credential stuffing) with `ip_failures`.
@@ -120,29 +149,38 @@ impl LoginService {
         self
     }
 
-    /// Checks the credentials and, when they are right, starts a session (`with_refresh`: one
-    /// that hands out a refresh token).
+    /// Checks the credentials and, when they are right, starts a session (one that hands out a
+    /// refresh token on the JSON contracts; Basic's text answer has no room for one). A user
+    /// with a second factor gets an mfa_token instead (JSON), or must append a code (Basic).
     pub async fn login(
         &self,
         name: LoginName<'_>,
         password: String,
         client: &ClientInfo,
-        with_refresh: bool,
+        contract: LoginContract,
     ) -> Result<LoginOutcome, LoginError> {
+        let basic = matches!(contract, LoginContract::Basic);
+        let second = match contract {
+            LoginContract::Basic => SecondStep::Appended,
+            json => SecondStep::Challenge(json),
+        };
         // The address is parsed again after the check rather than kept: a login waiting for
         // the hashing queue should hold as little as it can.
         let ip = || client.ip.parse::<IpAddr>().ok();
         if let Some(Err(locked)) = self.ip_failures.as_ref().map(|paced| paced.check(ip())) {
             return Ok(LoginOutcome::Locked(locked));
         }
-        let checked = self.check_credentials(name, password, &client.ip).await?;
+        let checked = self.check(name, password, &client.ip, second).await?;
         Ok(match checked {
-            Checked::Valid(user) => {
+            Checked::Valid(user) | Checked::ValidWithCode(user) => {
                 // Boxed, with the user moved in: only the logins that get this far hold room
                 // for it.
-                let start = async move { self.sessions.start(&user, client, with_refresh).await };
+                let start = async move { self.sessions.start(&user, client, !basic).await };
                 LoginOutcome::Success(Box::pin(start).await?)
             }
+            Checked::SecondFactorNeeded(_) if basic => LoginOutcome::MfaRequired(None),
+            Checked::SecondFactorNeeded(_) => LoginOutcome::MfaRequired(None),
+            Checked::Challenged(mfa_token) => LoginOutcome::MfaRequired(Some(mfa_token)),
             Checked::InvalidCredentials => {
                 if let Some(paced) = &self.ip_failures {
                     paced.failed(ip());
@@ -162,11 +200,25 @@ impl LoginService {
     /// the current parameters and stored. That upgrade is best effort: if it fails, the
     /// failure is logged and the login still succeeds.
     /// `client_ip` is for the log lines on the way (a lockout, a hash upgrade, a failure).
+    ///
+    /// A user with a second factor is `SecondFactorNeeded` after a right password.
     pub async fn check_credentials(
         &self,
         name: LoginName<'_>,
         password: String,
         client_ip: &str,
+    ) -> Result<Checked, LoginError> {
+        self.check(name, password, client_ip, SecondStep::None)
+            .await
+    }
+
+    /// As `check_credentials`, with the second factor taken as `second` says.
+    async fn check(
+        &self,
+        name: LoginName<'_>,
+        password: String,
+        client_ip: &str,
+        second: SecondStep,
     ) -> Result<Checked, LoginError> {
         // Refused before the lookup: logins beyond the hashing queue cost no database query.
         // (Whether the queue is full says nothing about the user, so this leaks nothing.)
@@ -174,7 +226,7 @@ impl LoginService {
         // Boxed: a storm holds a thousand logins waiting above, so while they wait they should
         // hold no room for the count's, the lookup's and the verify's futures (about 1 KB).
         let span = tracing::info_span!("login", client_ip);
-        Box::pin(self.counted_check(name, password).instrument(span)).await
+        Box::pin(self.counted_check(name, password, second).instrument(span)).await
     }
 
     /// The check, counted by the lockout: the attempt takes its place in the name's count
@@ -184,17 +236,23 @@ impl LoginService {
         &self,
         name: LoginName<'_>,
         password: String,
+        second: SecondStep,
     ) -> Result<Checked, LoginError> {
         let attempt = match self.lockout.admit(name.as_str()).await? {
             Admission::Go(attempt) => attempt,
             Admission::Locked(locked) => return Ok(Checked::Locked(locked)),
             Admission::Busy => return Err(HashError::Busy.into()),
         };
-        let checked = self.verify_credentials(name, password).await;
+        let checked = self.verify_credentials(name, password, second).await;
         match &checked {
-            Ok(Checked::Valid(_) | Checked::Disabled) => self.lockout.succeeded(attempt).await?,
+            Ok(Checked::Valid(_) | Checked::ValidWithCode(_) | Checked::Disabled) => {
+                self.lockout.succeeded(attempt).await?
+            }
             Ok(Checked::InvalidCredentials) => self.lockout.failed(attempt).await?,
-            Ok(Checked::Locked(_)) | Err(_) => self.lockout.abandoned(attempt).await,
+            // A right password without its second factor neither fails nor clears the count:
+            // clearing it would let whoever has the password guess codes without end.
+            Ok(Checked::SecondFactorNeeded(_) | Checked::Challenged(_) | Checked::Locked(_))
+            | Err(_) => self.lockout.abandoned(attempt).await,
         }
         checked
     }
@@ -203,6 +261,7 @@ impl LoginService {
         &self,
         name: LoginName<'_>,
         password: String,
+        second: SecondStep,
     ) -> Result<Checked, LoginError> {
         let (store, hasher) = (&self.store, &self.hasher);
         let now = self.clock.now();
@@ -218,7 +277,16 @@ impl LoginService {
             (None, Some(fallback)) => fallback.migrate_on_login(name, &password, now).await?,
             (found, _) => found,
         };
+        // Looked up for unknown names too (as user 0, which no one is), so that whether a
+        // name has an account, or a second factor, shows in no timing.
+        let totp = self
+            .mfa
+            .active_totp(user.as_ref().map_or(0, |u| u.id))
+            .await?;
+        let appended = totp.is_some() && matches!(second, SecondStep::Appended);
+        let (password, code) = split_password(password, appended);
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+        // One verification per attempt, whatever the split: the password alone is verified.
         let verification = hasher.verify(password.clone(), stored_hash).await?;
         Ok(match user {
             Some(user) if verification.matches && user.disabled => Checked::Disabled,
@@ -226,10 +294,56 @@ impl LoginService {
                 if verification.needs_rehash {
                     upgrade_hash(store, hasher, &mut user, password, now).await;
                 }
-                Checked::Valid(user)
+                self.second_factor(user, totp, code, name, second).await?
             }
             _ => Checked::InvalidCredentials,
         })
+    }
+
+    /// After a right password: whether the user needs a second factor; if one came appended,
+    /// whether it is right (a wrong code is a failed login, counted as one); on a contract with
+    /// a second step, the challenge to complete.
+    async fn second_factor(
+        &self,
+        user: User,
+        totp: Option<TotpRow>,
+        code: Option<String>,
+        name: LoginName<'_>,
+        second: SecondStep,
+    ) -> Result<Checked, LoginError> {
+        Ok(match (totp, code, second) {
+            (None, _, _) => Checked::Valid(user),
+            (Some(row), Some(code), _) => match self.mfa.verify_code(&row, &code).await? {
+                true => Checked::ValidWithCode(user),
+                false => Checked::InvalidCredentials,
+            },
+            (Some(_), None, SecondStep::Challenge(contract)) => {
+                let mfa = &self.mfa;
+                let token = mfa.challenge(user.id, name.as_str(), contract.as_str());
+                Checked::Challenged(token.await?)
+            }
+            (Some(_), None, _) => Checked::SecondFactorNeeded(user),
+        })
+    }
+}
+
+/// How a login takes a second factor.
+#[derive(Clone, Copy, Debug)]
+enum SecondStep {
+    /// Basic: appended to the password.
+    Appended,
+    /// A JSON contract: in a second request, with the mfa_token this login gets.
+    Challenge(LoginContract),
+    /// Not at all: the caller only checks the password (`check_credentials`).
+    None,
+}
+
+/// The password and the code appended to it, when `split` (a user with a second factor, on
+/// Basic) and it ends in 6 digits; else the whole password.
+fn split_password(password: String, split: bool) -> (String, Option<String>) {
+    match split.then(|| split_appended_code(&password)).flatten() {
+        Some((head, code)) => (head.to_owned(), Some(code.to_owned())),
+        None => (password, None),
     }
 }
 
@@ -267,6 +381,10 @@ async fn upgrade_hash(
         }
     }
 }
+
+mod second_step;
+
+pub use second_step::MfaStepOutcome;
 
 #[cfg(test)]
 mod tests;

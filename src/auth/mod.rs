@@ -14,6 +14,7 @@ pub mod keys;
 pub mod legacy_hash;
 pub mod lockout;
 pub mod login;
+pub mod mfa;
 pub mod password;
 pub mod refresh_token;
 pub mod revocation;

@@ -155,7 +155,8 @@ pub async fn login(
         _ => return Err(AppError::Unauthorized("Email / Password missing")),
     };
     let login = LoginName::Email(email);
-    let outcome = state.login.login(login, password, &client, true).await;
+    let contract = LoginContract::AuthLogin;
+    let outcome = state.login.login(login, password, &client, contract).await;
     match record_login(&state, LoginContract::AuthLogin, outcome)? {
         LoginOutcome::Success(session) => {
             Ok(Json(TokenMessage::new("User login successful.", session)))
@@ -165,6 +166,7 @@ pub async fn login(
         }
         LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
         LoginOutcome::Locked(locked) => Err(AppError::locked(locked)),
+        LoginOutcome::MfaRequired(mfa_token) => Err(AppError::MfaRequired(mfa_token)),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::auth::clients::ClientError;
 use crate::auth::introspection::IntrospectionError;
 use crate::auth::lockout::Locked;
 use crate::auth::login::LoginError;
+use crate::auth::mfa::MfaError;
 use crate::auth::password::HashError;
 use crate::auth::session::SessionError;
 use crate::auth::token::TokenError;
@@ -37,6 +38,10 @@ pub enum AppError {
     /// 400 for a malformed request to an OAuth endpoint (RFC 6749 §5.2: `invalid_request`).
     #[error("{0}")]
     InvalidRequest(&'static str),
+    /// 401 for a right password of a user with a second factor: the body adds
+    /// `"mfa_required": true` and the `mfa_token` to complete the login with.
+    #[error("MFA code required")]
+    MfaRequired(Option<String>),
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -68,9 +73,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) | AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) | AppError::InvalidToken(_) | AppError::InvalidClient => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::Unauthorized(_)
+            | AppError::InvalidToken(_)
+            | AppError::InvalidClient
+            | AppError::MfaRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -148,6 +154,17 @@ impl IntoResponse for AppError {
             AppError::InvalidRequest(why) => {
                 oauth_error_body(self.status(), "invalid_request", Some(why))
             }
+            AppError::MfaRequired(mfa_token) => {
+                let mut body = json!({
+                    "status": "failed",
+                    "message": self.client_message(),
+                    "mfa_required": true,
+                });
+                if let Some(token) = mfa_token {
+                    body["mfa_token"] = json!(token);
+                }
+                (self.status(), Json(body)).into_response()
+            }
             _ => error_body(self.status(), &self.client_message()),
         };
         let headers = response.headers_mut();
@@ -215,7 +232,25 @@ impl From<LoginError> for AppError {
             LoginError::Hashing(e) => e.into(),
             LoginError::Store(e) => e.into(),
             LoginError::Session(e) => e.into(),
+            LoginError::Mfa(e) => e.into(),
             LoginError::Fallback(e) => AppError::Internal(e.context("lazy migration")),
+        }
+    }
+}
+
+impl From<MfaError> for AppError {
+    fn from(err: MfaError) -> Self {
+        match err {
+            MfaError::AlreadyActive => {
+                AppError::Conflict("TOTP is already active; remove it first")
+            }
+            MfaError::NotEnrolled => AppError::Conflict("No TOTP enrolment in that state"),
+            MfaError::InvalidCode => AppError::BadRequest("Invalid code".into()),
+            MfaError::Store(e) => e.into(),
+            // A secret that does not open is the deployment's fault (another key), not the
+            // client's; the cause is logged, never sent.
+            MfaError::Sealing(e) => AppError::Internal(e.into()),
+            MfaError::Totp(e) => AppError::Internal(e.into()),
         }
     }
 }
@@ -270,6 +305,8 @@ impl From<IntrospectionError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::keys::sealing::SealError;
+    use crate::auth::mfa::totp::TotpError;
     use crate::validation::PasswordRejected;
 
     fn unavailable() -> StoreError {
@@ -284,6 +321,7 @@ mod tests {
             (AppError::InvalidToken(TokenError::Expired), 401),
             (AppError::InvalidClient, 401),
             (AppError::InvalidRequest("x"), 400),
+            (AppError::MfaRequired(Some("t".into())), 401),
             (AppError::Forbidden("x"), 403),
             (AppError::NotFound("x"), 404),
             (AppError::Conflict("x"), 409),
@@ -324,6 +362,13 @@ mod tests {
                 LoginError::Fallback(anyhow::anyhow!("no table")).into(),
                 500,
             ),
+            (LoginError::Mfa(MfaError::Store(unavailable())).into(), 503),
+            (MfaError::AlreadyActive.into(), 409),
+            (MfaError::NotEnrolled.into(), 409),
+            (MfaError::InvalidCode.into(), 400),
+            (MfaError::Store(unavailable()).into(), 503),
+            (MfaError::Sealing(SealError::Random).into(), 500),
+            (MfaError::Totp(TotpError::Random).into(), 500),
             (AccessError::Refused(TokenError::Revoked).into(), 401),
             (AccessError::Store(unavailable()).into(), 503),
             (AccessError::Internal(anyhow::anyhow!("x")).into(), 500),
@@ -415,6 +460,19 @@ mod tests {
     fn internal_causes_are_not_sent() {
         let err = AppError::Internal(anyhow::anyhow!("password_hash column exploded"));
         assert_eq!(err.client_message(), "Internal server error");
+    }
+
+    #[tokio::test]
+    async fn mfa_required_carries_the_token() {
+        let response = AppError::MfaRequired(Some("tok".into())).into_response();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], "failed");
+        assert_eq!(body["message"], "MFA code required");
+        assert_eq!(body["mfa_required"], true);
+        assert_eq!(body["mfa_token"], "tok");
     }
 
     #[test]

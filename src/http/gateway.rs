@@ -75,7 +75,12 @@ pub async fn login(
         // The text body has no room for a refresh token: a session without one.
         let outcome = state
             .login
-            .login(LoginName::Email(&email), password, &client, false)
+            .login(
+                LoginName::Email(&email),
+                password,
+                &client,
+                LoginContract::Basic,
+            )
             .await;
         let outcome = record_login(&state, LoginContract::Basic, outcome)?;
         return Ok(match outcome {
@@ -89,6 +94,10 @@ pub async fn login(
             }
             LoginOutcome::Disabled => basic_failure(StatusCode::FORBIDDEN, "Account disabled"),
             LoginOutcome::Locked(locked) => basic_locked(locked),
+            // The code goes after the password: `password123456`.
+            LoginOutcome::MfaRequired(_) => {
+                basic_failure(StatusCode::UNAUTHORIZED, "MFA code required")
+            }
         });
     }
 
@@ -110,7 +119,8 @@ pub async fn login(
             return Err(AppError::BadRequest("password is required".into()))
         }
     };
-    let outcome = state.login.login(login, password, &client, true).await;
+    let contract = LoginContract::Json;
+    let outcome = state.login.login(login, password, &client, contract).await;
     match record_login(&state, LoginContract::Json, outcome)? {
         LoginOutcome::Success(session) => Ok(Json(TokenResponse {
             token: session.access_token,
@@ -121,6 +131,7 @@ pub async fn login(
         LoginOutcome::InvalidCredentials => Err(AppError::Unauthorized("Invalid credentials")),
         LoginOutcome::Disabled => Err(AppError::Forbidden("Account disabled")),
         LoginOutcome::Locked(locked) => Err(AppError::locked(locked)),
+        LoginOutcome::MfaRequired(mfa_token) => Err(AppError::MfaRequired(mfa_token)),
     }
 }
 

@@ -19,6 +19,7 @@ pub fn record_login(
         Ok(LoginOutcome::InvalidCredentials) => (LoginResult::Invalid, None),
         Ok(LoginOutcome::Disabled) => (LoginResult::Disabled, None),
         Ok(LoginOutcome::Locked(_)) => (LoginResult::Locked, None),
+        Ok(LoginOutcome::MfaRequired(_)) => (LoginResult::MfaRequired, None),
         Err(AppError::Busy) => (LoginResult::Busy, None),
         Err(AppError::Unavailable(_)) => (LoginResult::Unavailable, None),
         Err(_) => (LoginResult::Error, None),

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod gateway;
 pub mod health;
 pub mod login_record;
+pub mod mfa;
 pub mod oauth;
 pub mod observe;
 pub mod openapi;

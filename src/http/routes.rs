@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::ApiDoc;
 use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
-use super::{auth_api, gateway, health, oauth, probes, profile, sessions, well_known};
+use super::{auth_api, gateway, health, mfa, oauth, probes, profile, sessions, well_known};
 
 pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -27,6 +27,9 @@ pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
+        // The second factor: enrolment, recovery codes, what a user has.
+        .routes(routes!(mfa::enrol_totp, mfa::remove_totp))
+        .routes(routes!(mfa::mfa_status))
         // Health, for load balancers and orchestrators.
         .routes(routes!(health::health))
         .routes(routes!(health::auth_health))
@@ -50,6 +53,11 @@ fn credential_routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState
         // Seed 002's signup API.
         .routes(routes!(auth_api::signup))
         .routes(routes!(auth_api::login))
+        // The second step of a login with a second factor (JSON contracts), and what takes a
+        // code from a signed-in user.
+        .routes(routes!(mfa::login_mfa))
+        .routes(routes!(mfa::confirm_totp))
+        .routes(routes!(mfa::new_recovery_codes))
         // The account API: what a signed-in user changes about their account.
         .routes(routes!(auth_api::change_password))
         // The session API: refresh-token rotation.

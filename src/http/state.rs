@@ -9,6 +9,7 @@ use crate::auth::clients::ClientRegistry;
 use crate::auth::introspection::TokenInspector;
 use crate::auth::keys::KeySet;
 use crate::auth::login::LoginService;
+use crate::auth::mfa::Mfa;
 use crate::auth::session::SessionService;
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
@@ -26,6 +27,8 @@ pub struct AppState {
     /// Every login contract's credential check.
     pub login: Arc<LoginService>,
     pub sessions: Arc<SessionService>,
+    /// Second factors: enrolment, recovery codes.
+    pub mfa: Arc<Mfa>,
     /// The OAuth clients that may introspect and revoke tokens (one read per request).
     pub clients: Arc<ClientRegistry>,
     /// Introspection and revocation for those clients.

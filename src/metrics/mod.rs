@@ -62,8 +62,11 @@ pub enum LoginResult {
     Unavailable = 5,
     /// Any other failure.
     Error = 6,
+    /// Right password; a second factor is required (an mfa_token was given, or on Basic the
+    /// code was missing).
+    MfaRequired = 7,
 }
-const RESULTS: [&str; 7] = [
+const RESULTS: [&str; 8] = [
     "success",
     "invalid",
     "disabled",
@@ -71,6 +74,7 @@ const RESULTS: [&str; 7] = [
     "busy",
     "unavailable",
     "error",
+    "mfa_required",
 ];
 
 impl LoginResult {

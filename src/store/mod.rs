@@ -10,6 +10,7 @@
 mod clients;
 pub mod dialect;
 mod login_failures;
+mod mfa;
 mod revocations;
 mod sessions;
 mod settings;
@@ -24,6 +25,7 @@ use dialect::{Backend, Pool};
 
 pub use clients::ClientRow;
 pub use login_failures::{Admission, LoginFailures};
+pub use mfa::{MfaChallengeRow, TotpRow};
 pub use sessions::{RefreshTokenRow, Session};
 pub use signing_keys::SigningKeyRow;
 pub use users::{NewUser, User};

@@ -26,6 +26,7 @@ mod keys;
 mod lockout;
 mod logs;
 mod metrics;
+mod mfa;
 mod migration;
 mod oauth;
 mod probes;

@@ -32,7 +32,7 @@ mod algorithm;
 mod keyring;
 mod lifecycle;
 mod rotation;
-mod sealing;
+pub mod sealing;
 
 pub struct KeySet {
     local: LocalKeys,

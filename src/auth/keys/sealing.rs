@@ -20,6 +20,40 @@ impl std::fmt::Debug for KeyEncryptionKey {
     }
 }
 
+impl KeyEncryptionKey {
+    /// A key made of these bytes (one `derive_key` derived, for another purpose).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// 32 bytes for another purpose, derived from this key with HKDF-SHA256 under `label`, so
+    /// the key itself is used for nothing but sealing.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        derive_key(&self.0, label)
+    }
+}
+
+/// 32 bytes derived from the secret `input` with HKDF-SHA256 (RFC 5869) under `label`: keys for
+/// different purposes from one secret, none of which tells anything about the others.
+pub fn derive_key(input: &[u8], label: &str) -> [u8; 32] {
+    struct Len32;
+    impl ring::hkdf::KeyType for Len32 {
+        fn len(&self) -> usize {
+            32
+        }
+    }
+    let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"gatehouse hkdf v1");
+    let info = [label.as_bytes()];
+    let mut out = [0u8; 32];
+    // Expanding to 32 bytes, far below HKDF-SHA256's limit of 255 * 32, cannot fail.
+    #[allow(clippy::expect_used)]
+    salt.extract(input)
+        .expand(&info, Len32)
+        .and_then(|okm| okm.fill(&mut out))
+        .expect("HKDF-SHA256 to 32 bytes");
+    out
+}
+
 impl std::str::FromStr for KeyEncryptionKey {
     type Err = ();
 
@@ -143,6 +177,15 @@ mod tests {
             open(None, "kid1", &stored),
             Err(SealError::NoKey("kid1".into()))
         );
+    }
+
+    #[test]
+    fn derived_keys_differ_by_label_and_input() {
+        let a = derive_key(b"secret", "one");
+        assert_eq!(a, derive_key(b"secret", "one"));
+        assert_ne!(a, derive_key(b"secret", "two"));
+        assert_ne!(a, derive_key(b"other", "one"));
+        assert_ne!(kek('a').derive("one"), kek('b').derive("one"));
     }
 
     #[test]

@@ -58,6 +58,7 @@ fn service(store: &Store, hasher: &PasswordHasher) -> LoginService {
             LockoutPolicy::DEFAULT,
             clock.clone(),
         )),
+        MfaKeys::new(None, &secret),
         clock,
     )
 }
@@ -150,7 +151,7 @@ async fn a_login_in_flight_stays_small() {
         LoginName::Email("ada@example.com"),
         "pw".into(),
         &client,
-        true,
+        LoginContract::AuthLogin,
     );
     let size = std::mem::size_of_val(&login);
     assert!(size <= 512, "the login future is {size} bytes");
