@@ -140,7 +140,8 @@ impl LoginService {
             Checked::Valid(user) => {
                 // Boxed, with the user moved in: only the logins that get this far hold room
                 // for it.
-                let start = async move { self.sessions.start(&user, client, with_refresh).await };
+                let start =
+                    async move { self.sessions.start(&user, client, with_refresh, None).await };
                 LoginOutcome::Success(Box::pin(start).await?)
             }
             Checked::InvalidCredentials => {

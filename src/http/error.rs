@@ -30,6 +30,10 @@ pub enum AppError {
     /// 401 for a bearer token that was missing or refused.
     #[error("invalid token: {0}")]
     InvalidToken(TokenError),
+    /// 401 for a sensitive change with a sign-in older than `REAUTH_MAX_AGE_SECS`: the body
+    /// says `"reauth_required": true`, and `POST /auth/reauth` gives a fresh token.
+    #[error("Recent sign-in required: sign in again, or POST /auth/reauth")]
+    ReauthRequired,
     /// 401 for an OAuth client whose Basic credentials are missing or wrong (RFC 6749 §5.2:
     /// `{"error": "invalid_client"}` and a Basic challenge).
     #[error("invalid_client")]
@@ -68,9 +72,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) | AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) | AppError::InvalidToken(_) | AppError::InvalidClient => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::Unauthorized(_)
+            | AppError::InvalidToken(_)
+            | AppError::InvalidClient
+            | AppError::ReauthRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -147,6 +152,14 @@ impl IntoResponse for AppError {
             AppError::InvalidClient => oauth_error_body(self.status(), "invalid_client", None),
             AppError::InvalidRequest(why) => {
                 oauth_error_body(self.status(), "invalid_request", Some(why))
+            }
+            AppError::ReauthRequired => {
+                let body = json!({
+                    "status": "failed",
+                    "message": self.client_message(),
+                    "reauth_required": true,
+                });
+                (self.status(), Json(body)).into_response()
             }
             _ => error_body(self.status(), &self.client_message()),
         };
@@ -283,6 +296,7 @@ mod tests {
             (AppError::Unauthorized("x"), 401),
             (AppError::InvalidToken(TokenError::Expired), 401),
             (AppError::InvalidClient, 401),
+            (AppError::ReauthRequired, 401),
             (AppError::InvalidRequest("x"), 400),
             (AppError::Forbidden("x"), 403),
             (AppError::NotFound("x"), 404),
