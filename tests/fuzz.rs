@@ -85,7 +85,7 @@ proptest! {
 
     #[test]
     fn any_single_character_change_breaks_a_real_token(position in any::<prop::sample::Index>(), replacement in "[A-Za-z0-9_.-]") {
-        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX, &gatehouse::auth::sign_in::SignIn::new(None, 1_000)).unwrap();
         let index = position.index(token.len());
         let mut tampered = token.clone();
         tampered.replace_range(index..index + 1, &replacement);

@@ -172,6 +172,24 @@ impl Accounts {
         Ok(())
     }
 
+    /// The user, once `password` is confirmed to be theirs (a re-authentication), counted by
+    /// the lockout as a login would be.
+    pub async fn confirm_password(
+        &self,
+        user_id: i64,
+        password: String,
+    ) -> Result<User, AccountError> {
+        let user = self
+            .store
+            .find_user_by_id(user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        match self.verify_counted(&user, password).await? {
+            true => Ok(user),
+            false => Err(AccountError::WrongPassword),
+        }
+    }
+
     /// Checks `current` against the user's stored hash, counted by the lockout as a login with
     /// their email would be: a locked account is refused without a verification.
     async fn verify_counted(&self, user: &User, current: String) -> Result<bool, AccountError> {

@@ -20,6 +20,7 @@ use super::mfa::totp::split_appended_code;
 use super::mfa::{Mfa, MfaKeys};
 use super::password::{HashError, PasswordHasher};
 use super::session::{ClientInfo, IssuedSession, SessionError, SessionService};
+use super::sign_in::SecondFactor;
 use crate::clock::Clock;
 use crate::metrics::LoginContract;
 use crate::store::{Store, StoreError, TotpRow, User};
@@ -171,24 +172,40 @@ impl LoginService {
             return Ok(LoginOutcome::Locked(locked));
         }
         let checked = self.check(name, password, &client.ip, second).await?;
-        Ok(match checked {
-            Checked::Valid(user) | Checked::ValidWithCode(user) => {
-                // Boxed, with the user moved in: only the logins that get this far hold room
-                // for it.
-                let start = async move { self.sessions.start(&user, client, !basic).await };
-                LoginOutcome::Success(Box::pin(start).await?)
+        let (user, factor) = match checked {
+            Checked::Valid(user) => (user, None),
+            Checked::ValidWithCode(user) => (user, Some(SecondFactor::Otp)),
+            // Basic: the code goes after the password.
+            Checked::SecondFactorNeeded(_) => return Ok(LoginOutcome::MfaRequired(None)),
+            Checked::Challenged(mfa_token) => {
+                return Ok(LoginOutcome::MfaRequired(Some(mfa_token)))
             }
-            Checked::SecondFactorNeeded(_) if basic => LoginOutcome::MfaRequired(None),
-            Checked::SecondFactorNeeded(_) => LoginOutcome::MfaRequired(None),
-            Checked::Challenged(mfa_token) => LoginOutcome::MfaRequired(Some(mfa_token)),
             Checked::InvalidCredentials => {
                 if let Some(paced) = &self.ip_failures {
                     paced.failed(ip());
                 }
-                LoginOutcome::InvalidCredentials
+                return Ok(LoginOutcome::InvalidCredentials);
             }
-            Checked::Disabled => LoginOutcome::Disabled,
-            Checked::Locked(locked) => LoginOutcome::Locked(locked),
+            Checked::Disabled => return Ok(LoginOutcome::Disabled),
+            Checked::Locked(locked) => return Ok(LoginOutcome::Locked(locked)),
+        };
+        let session = self.start(user, client, !basic, factor).await?;
+        Ok(LoginOutcome::Success(session))
+    }
+
+    /// Starts `user`'s session. Boxed, with the user moved in: only the logins that get this
+    /// far hold room for it.
+    fn start<'a>(
+        &'a self,
+        user: User,
+        client: &'a ClientInfo,
+        with_refresh: bool,
+        factor: Option<SecondFactor>,
+    ) -> BoxFuture<'a, Result<IssuedSession, SessionError>> {
+        Box::pin(async move {
+            self.sessions
+                .start(&user, client, with_refresh, factor)
+                .await
         })
     }
 
@@ -384,7 +401,7 @@ async fn upgrade_hash(
 
 mod second_step;
 
-pub use second_step::MfaStepOutcome;
+pub use second_step::{FactorCheck, MfaStepOutcome};
 
 #[cfg(test)]
 mod tests;

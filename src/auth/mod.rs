@@ -21,4 +21,5 @@ pub mod revocation;
 pub mod revocation_sync;
 mod revoked_ids;
 pub mod session;
+pub mod sign_in;
 pub mod token;

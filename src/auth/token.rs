@@ -8,6 +8,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeySet;
+use super::sign_in::{Acr, AuthMethod, SignIn};
 use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
 use crate::secrets::random_token;
 use crate::store::User;
@@ -28,6 +29,16 @@ pub struct Claims {
     /// The session this token belongs to; ending the session revokes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// When the user last proved who they are in this session (the login, or a
+    /// re-authentication since); kept by refreshes. Absent from tokens of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// How: `["pwd"]`, `["pwd", "otp"]` or `["pwd", "rc"]` (RFC 8176).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<AuthMethod>,
+    /// `aal1` (a password) or `aal2` (and a second factor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<Acr>,
 }
 
 impl Claims {
@@ -66,6 +77,8 @@ pub struct AccessTokens {
     keys: Arc<KeySet>,
     issuer: String,
     ttl_secs: i64,
+    /// `MFA_REQUIRED_FOR_ADMIN`: `admin: true` only in tokens of a sign-in with a second factor.
+    admin_needs_second_factor: bool,
 }
 
 impl AccessTokens {
@@ -74,7 +87,16 @@ impl AccessTokens {
             keys,
             issuer,
             ttl_secs,
+            admin_needs_second_factor: false,
         }
+    }
+
+    /// `MFA_REQUIRED_FOR_ADMIN=true`: an admin's tokens say `admin: true` only when the sign-in
+    /// used a second factor, so gateways that read `admin` from `/validate` require one for
+    /// their admin routes without a change.
+    pub fn with_admin_needing_second_factor(mut self, needed: bool) -> Self {
+        self.admin_needs_second_factor = needed;
+        self
     }
 
     pub fn ttl_secs(&self) -> i64 {
@@ -86,26 +108,31 @@ impl AccessTokens {
         now.saturating_add(self.ttl_secs).min(session_expires_at)
     }
 
-    /// Signs a fresh token for `user` in session `sid`, issued at `now`. It expires after the
-    /// access-token lifetime or when its session does (`session_expires_at`), whichever comes
-    /// first: a token never outlives its session.
+    /// Signs a fresh token for `user` in session `sid`, issued at `now`, saying how the user
+    /// signed in (`sign_in`). It expires after the access-token lifetime or when its session
+    /// does (`session_expires_at`), whichever comes first: a token never outlives its session.
     pub fn issue(
         &self,
         user: &User,
         sid: &str,
         now: i64,
         session_expires_at: i64,
+        sign_in: &SignIn,
     ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
+        let second_factor_ok = !self.admin_needs_second_factor || sign_in.second_factor.is_some();
         let claims = Claims {
             sub: user.id.to_string(),
             username: user.email.clone(),
             email: user.email.clone(),
-            admin: user.admin,
+            admin: user.admin && second_factor_ok,
             iat: now,
             exp: self.expiry(now, session_expires_at),
             jti: random_token(16),
             iss: self.issuer.clone(),
             sid: Some(sid.to_owned()),
+            auth_time: Some(sign_in.auth_time),
+            amr: sign_in.methods(),
+            acr: Some(sign_in.acr()),
         };
         let token = self.keys.sign(&claims, now)?;
         Ok((token, claims))
@@ -142,6 +169,10 @@ mod tests {
         User::example()
     }
 
+    fn password() -> SignIn {
+        SignIn::new(None, 900)
+    }
+
     fn tokens(secret: &str, issuer: &str) -> AccessTokens {
         let keys = Arc::new(KeySet::hs256(&Secret::new(secret)));
         AccessTokens::new(keys, issuer.into(), 3600)
@@ -153,7 +184,9 @@ mod tests {
 
     #[test]
     fn issued_token_verifies_and_carries_every_claim() {
-        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (token, claims) = keys()
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
         let verified = keys().verify(&token, 1_000).unwrap();
         assert_eq!(verified.claims, claims);
         assert_eq!(
@@ -168,13 +201,17 @@ mod tests {
 
     #[test]
     fn a_token_never_outlives_its_session() {
-        let (_, claims) = keys().issue(&user(), "s1", 1_000, 1_500).unwrap();
+        let (_, claims) = keys()
+            .issue(&user(), "s1", 1_000, 1_500, &password())
+            .unwrap();
         assert_eq!(claims.exp, 1_500);
     }
 
     #[test]
     fn expiry_allows_the_leeway_and_no_more() {
-        let (token, claims) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (token, claims) = keys()
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
         assert!(keys()
             .verify(&token, claims.exp + CLOCK_SKEW_LEEWAY_SECS)
             .is_ok());
@@ -188,7 +225,9 @@ mod tests {
 
     #[test]
     fn tokens_from_the_future_are_refused() {
-        let (token, _) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (token, _) = keys()
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
         assert_eq!(
             keys()
                 .verify(&token, 1_000 - CLOCK_SKEW_LEEWAY_SECS - 1)
@@ -199,7 +238,9 @@ mod tests {
 
     #[test]
     fn other_secret_or_issuer_is_refused() {
-        let (token, _) = keys().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (token, _) = keys()
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
         let other = tokens(&"t".repeat(32), "gatehouse");
         assert_eq!(
             other.verify(&token, 1_000).unwrap_err(),
@@ -222,5 +263,31 @@ mod tests {
             TokenError::Invalid
         );
         assert_eq!(keys().verify("", 0).unwrap_err(), TokenError::Invalid);
+    }
+
+    #[test]
+    fn tokens_say_how_the_user_signed_in() {
+        let (_, claims) = keys()
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
+        assert_eq!(claims.auth_time, Some(900));
+        assert_eq!(claims.amr, [AuthMethod::Pwd]);
+        assert_eq!(claims.acr, Some(Acr::Aal1));
+    }
+
+    #[test]
+    fn with_mfa_required_for_admin_only_a_second_factor_makes_a_token_admin() {
+        let strict = tokens(&"s".repeat(32), "gatehouse").with_admin_needing_second_factor(true);
+        let (_, by_password) = strict
+            .issue(&user(), "s1", 1_000, i64::MAX, &password())
+            .unwrap();
+        assert!(!by_password.admin);
+        let otp = SignIn::new(Some(super::super::sign_in::SecondFactor::Otp), 900);
+        let (_, by_otp) = strict.issue(&user(), "s1", 1_000, i64::MAX, &otp).unwrap();
+        assert!(by_otp.admin);
+        let mut plain = user();
+        plain.admin = false;
+        let (_, not_admin) = strict.issue(&plain, "s1", 1_000, i64::MAX, &otp).unwrap();
+        assert!(!not_admin.admin, "a second factor makes no one an admin");
     }
 }

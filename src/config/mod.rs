@@ -89,6 +89,11 @@ pub struct Config {
     pub keys: KeySettings,
     /// `PUBLIC_URL`: the base of the URLs the discovery documents give.
     pub public_url: Option<String>,
+    /// `MFA_REQUIRED_FOR_ADMIN`: tokens say `admin: true` only after a second factor.
+    pub mfa_required_for_admin: bool,
+    /// `REAUTH_MAX_AGE_SECS` (default 600): how recent a sign-in must be for a password
+    /// change, removing the second factor or new recovery codes.
+    pub reauth_max_age: Duration,
 }
 
 /// How log lines are written to stderr.
@@ -221,6 +226,8 @@ impl Config {
             log_format: parse(&get, "LOG_FORMAT", Some(LogFormat::Text), "text or json")?,
             keys: keys::key_settings(&get)?,
             public_url: keys::public_url(&get)?,
+            mfa_required_for_admin: parse_bool(&get, "MFA_REQUIRED_FOR_ADMIN", false)?,
+            reauth_max_age: Duration::from_secs(parse_positive(&get, "REAUTH_MAX_AGE_SECS", 600)?),
         })
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::AppError;
-use super::extract::{AuthUser, JsonObject};
+use super::extract::{AuthUser, JsonObject, RecentSignIn};
 use super::fields::{field, Field};
 use super::login_record::record_login;
 use super::state::AppState;
@@ -124,7 +124,7 @@ pub async fn signup(
         ));
     };
     let user = state.accounts.sign_up(email, password, name).await?;
-    let session = state.sessions.start(&user, &client, true).await?;
+    let session = state.sessions.start(&user, &client, true, None).await?;
     let body = TokenMessage::new("User signed up successful.", session);
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -207,13 +207,14 @@ pub struct PasswordChange {
 }
 
 /// Changes the caller's password. Every other session of the user ends (and the old service's
-/// tokens with them); the caller's own goes on.
+/// tokens with them); the caller's own goes on. The caller's sign-in must be recent
+/// (`REAUTH_MAX_AGE_SECS`): a stolen token and a phished password are not enough later.
 #[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChange,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed; the caller's other sessions are ended", body = StatusMessage),
         (status = 400, description = "Missing or malformed fields, or a new password the rules refuse", body = crate::http::ErrorBody),
-        (status = 401, description = "Missing, invalid, expired or revoked token, or an incorrect current password", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, an incorrect current password, or a sign-in older than `REAUTH_MAX_AGE_SECS` (`reauth_required: true`: see `POST /auth/reauth`)", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
         (status = 429, description = "Too many wrong passwords for this account lately, or too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
@@ -221,7 +222,7 @@ pub struct PasswordChange {
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
-    user: AuthUser,
+    RecentSignIn(user): RecentSignIn,
     JsonObject(body): JsonObject,
 ) -> Result<Json<StatusMessage>, AppError> {
     let fields = ["current_password", "new_password"].map(|name| field(&body, name));

@@ -31,6 +31,10 @@ pub enum AppError {
     /// 401 for a bearer token that was missing or refused.
     #[error("invalid token: {0}")]
     InvalidToken(TokenError),
+    /// 401 for a sensitive change with a sign-in older than `REAUTH_MAX_AGE_SECS`: the body
+    /// says `"reauth_required": true`, and `POST /auth/reauth` gives a fresh token.
+    #[error("Recent sign-in required: sign in again, or POST /auth/reauth")]
+    ReauthRequired,
     /// 401 for an OAuth client whose Basic credentials are missing or wrong (RFC 6749 §5.2:
     /// `{"error": "invalid_client"}` and a Basic challenge).
     #[error("invalid_client")]
@@ -76,6 +80,7 @@ impl AppError {
             AppError::Unauthorized(_)
             | AppError::InvalidToken(_)
             | AppError::InvalidClient
+            | AppError::ReauthRequired
             | AppError::MfaRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -163,6 +168,14 @@ impl IntoResponse for AppError {
                 if let Some(token) = mfa_token {
                     body["mfa_token"] = json!(token);
                 }
+                (self.status(), Json(body)).into_response()
+            }
+            AppError::ReauthRequired => {
+                let body = json!({
+                    "status": "failed",
+                    "message": self.client_message(),
+                    "reauth_required": true,
+                });
                 (self.status(), Json(body)).into_response()
             }
             _ => error_body(self.status(), &self.client_message()),
@@ -320,6 +333,7 @@ mod tests {
             (AppError::Unauthorized("x"), 401),
             (AppError::InvalidToken(TokenError::Expired), 401),
             (AppError::InvalidClient, 401),
+            (AppError::ReauthRequired, 401),
             (AppError::InvalidRequest("x"), 400),
             (AppError::MfaRequired(Some("t".into())), 401),
             (AppError::Forbidden("x"), 403),

@@ -14,6 +14,7 @@ use super::client_address::client_address;
 use super::error::AppError;
 use super::state::AppState;
 use crate::auth::session::ClientInfo;
+use crate::auth::sign_in::SignIn;
 use crate::auth::token::{Claims, TokenError};
 
 /// A caller holding a valid, unrevoked access token of an active user.
@@ -42,6 +43,33 @@ impl FromRequestParts<AppState> for AuthUser {
             user_id: authenticated.user_id,
             raw_claims: authenticated.raw_claims,
         })
+    }
+}
+
+/// A caller whose sign-in is recent: `auth_time` within `REAUTH_MAX_AGE_SECS`. What a
+/// password change, removing the second factor and new recovery codes require, so that a
+/// stolen token alone cannot take an account over. Otherwise 401 `reauth_required`.
+/// Tokens without `auth_time` (the old service's, or Gatehouse's from before it) never pass.
+#[derive(Debug)]
+pub struct RecentSignIn(pub AuthUser);
+
+impl FromRequestParts<AppState> for RecentSignIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let now = state.clock.now();
+        let recent = user
+            .claims
+            .auth_time
+            .is_some_and(|at| SignIn::is_recent(at, now, state.reauth_max_age_secs));
+        match recent {
+            true => Ok(RecentSignIn(user)),
+            false => Err(AppError::ReauthRequired),
+        }
     }
 }
 

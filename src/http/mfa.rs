@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth_api::{StatusMessage, TokenMessage};
 use super::error::AppError;
-use super::extract::{AuthUser, JsonObject};
+use super::extract::{AuthUser, JsonObject, RecentSignIn};
 use super::fields::{field, Field};
 use super::gateway::TokenResponse;
 use super::state::AppState;
@@ -122,17 +122,17 @@ pub async fn confirm_totp(
     }))
 }
 
-/// Removes TOTP and the recovery codes.
+/// Removes TOTP and the recovery codes. Needs a recent sign-in (`REAUTH_MAX_AGE_SECS`).
 #[utoipa::path(delete, path = "/auth/mfa/totp", tag = "mfa", security(("bearer" = [])),
     responses(
         (status = 200, description = "Removed", body = StatusMessage),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, or a sign-in too old (`reauth_required`)", body = crate::http::ErrorBody),
         (status = 404, description = "No TOTP enrolment", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn remove_totp(
     State(state): State<AppState>,
-    user: AuthUser,
+    RecentSignIn(user): RecentSignIn,
 ) -> Result<Json<StatusMessage>, AppError> {
     if !state.mfa.remove(user.user_id).await? {
         return Err(AppError::NotFound("No TOTP enrolment"));
@@ -166,17 +166,18 @@ pub async fn mfa_status(
     }))
 }
 
-/// Ten new recovery codes; the old ones stop working.
+/// Ten new recovery codes; the old ones stop working. Needs a recent sign-in
+/// (`REAUTH_MAX_AGE_SECS`).
 #[utoipa::path(post, path = "/auth/mfa/recovery-codes", tag = "mfa", security(("bearer" = [])),
     responses(
         (status = 200, description = "The new codes, shown once", body = RecoveryCodes),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, or a sign-in too old (`reauth_required`)", body = crate::http::ErrorBody),
         (status = 409, description = "TOTP is not active", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn new_recovery_codes(
     State(state): State<AppState>,
-    user: AuthUser,
+    RecentSignIn(user): RecentSignIn,
 ) -> Result<Json<RecoveryCodes>, AppError> {
     let codes = state.mfa.new_recovery_codes(user.user_id).await?;
     Ok(Json(RecoveryCodes {

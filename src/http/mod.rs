@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod probes;
 pub mod profile;
 pub mod rate_limit;
+pub mod reauth;
 pub mod request_id;
 pub mod routes;
 pub mod sessions;

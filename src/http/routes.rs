@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::ApiDoc;
 use super::rate_limit::{limit_per_client, ClientRateLimit};
 use super::state::AppState;
-use super::{auth_api, gateway, health, mfa, oauth, probes, profile, sessions, well_known};
+use super::{auth_api, gateway, health, mfa, oauth, probes, profile, reauth, sessions, well_known};
 
 pub fn routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -60,6 +60,7 @@ fn credential_routes(rate_limit: Arc<ClientRateLimit>) -> OpenApiRouter<AppState
         .routes(routes!(mfa::new_recovery_codes))
         // The account API: what a signed-in user changes about their account.
         .routes(routes!(auth_api::change_password))
+        .routes(routes!(reauth::reauth))
         // The session API: refresh-token rotation.
         .routes(routes!(sessions::refresh))
         // OAuth, for other services (a client id and secret): introspection and revocation.

@@ -45,6 +45,8 @@ pub struct AppState {
     pub keys: Arc<KeySet>,
     /// What the discovery documents say about this deployment.
     pub discovery: Arc<Discovery>,
+    /// `REAUTH_MAX_AGE_SECS`: how recent a sign-in `RecentSignIn` accepts.
+    pub reauth_max_age_secs: i64,
 }
 
 /// The settings behind `/.well-known/*`.

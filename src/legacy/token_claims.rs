@@ -60,6 +60,10 @@ pub fn claims_for(user: &User, token: &LegacyToken) -> Claims {
         jti: token.jti.clone(),
         iss: LEGACY_ISSUER.to_owned(),
         sid: None,
+        // Unknown: the old service did not say how or when its user signed in.
+        auth_time: None,
+        amr: Vec::new(),
+        acr: None,
     }
 }
 
@@ -247,7 +251,15 @@ mod tests {
 
     #[test]
     fn gatehouse_and_seed_002_tokens_are_never_legacy() {
-        let (own, _) = ours().issue(&user(), "s1", 1_000, i64::MAX).unwrap();
+        let (own, _) = ours()
+            .issue(
+                &user(),
+                "s1",
+                1_000,
+                i64::MAX,
+                &crate::auth::sign_in::SignIn::new(None, 1_000),
+            )
+            .unwrap();
         assert_eq!(verify_now(&own, 1_000).unwrap_err(), TokenError::Invalid);
         let seed_002 = legacy(
             serde_json::json!({"sub": 7, "iat": 1_000, "exp": 1_060}),

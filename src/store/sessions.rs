@@ -21,6 +21,10 @@ pub struct Session {
     pub refresh_generation: i64,
     /// When the current generation was reached (`None`: never refreshed).
     pub refresh_rotated_at: Option<i64>,
+    /// When and how the user last signed in to this session (see `auth::sign_in`); `None` in
+    /// sessions from before these columns.
+    pub auth_time: Option<i64>,
+    pub amr: Option<String>,
 }
 
 impl Session {
@@ -46,14 +50,15 @@ pub struct RefreshTokenRow {
 
 const SESSION_COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, user_agent, client_ip, \
-     revoked_at, tokens_expire_at, refresh_generation, refresh_rotated_at";
+     revoked_at, tokens_expire_at, refresh_generation, refresh_rotated_at, auth_time, amr";
 
 impl Store {
     /// Creates a session (its refresh tokens are derived from its id and generation).
     pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
         let sql = self.sql(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, absolute_expires_at, \
-             user_agent, client_ip, tokens_expire_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             user_agent, client_ip, tokens_expire_at, auth_time, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         );
         on_pool!(self, pool => sqlx::query(&sql)
             .bind(&session.id)
@@ -65,6 +70,8 @@ impl Store {
             .bind(&session.user_agent)
             .bind(&session.client_ip)
             .bind(session.tokens_expire_at)
+            .bind(session.auth_time)
+            .bind(&session.amr)
             .execute(pool)
             .await?
             .rows_affected());
@@ -234,6 +241,36 @@ impl Store {
             .await?
             .rows_affected());
         Ok(())
+    }
+
+    /// Records a re-authentication in a live session of `user_id`: when and how (`amr`, see
+    /// `auth::sign_in`), and that an access token expiring at `token_expiry` is issued.
+    /// Returns false when there is no such live session.
+    pub async fn renew_session_sign_in(
+        &self,
+        (session_id, user_id): (&str, i64),
+        auth_time: i64,
+        amr: &str,
+        token_expiry: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE sessions SET auth_time = $1, amr = $2, last_used_at = $3, \
+             tokens_expire_at = CASE WHEN tokens_expire_at < $4 THEN $5 ELSE tokens_expire_at END \
+             WHERE id = $6 AND user_id = $7 AND revoked_at IS NULL AND expires_at > $8",
+        );
+        let updated = on_pool!(self, pool => sqlx::query(&sql)
+            .bind(auth_time)
+            .bind(amr)
+            .bind(auth_time)
+            .bind(token_expiry)
+            .bind(token_expiry)
+            .bind(session_id)
+            .bind(user_id)
+            .bind(auth_time)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(updated == 1)
     }
 
     /// Marks sessions revoked (those already revoked keep their time). Returns those that were

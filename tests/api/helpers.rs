@@ -18,6 +18,7 @@ mod process;
 pub mod proxy;
 mod reply;
 mod server_process;
+mod sign_in;
 mod tokens;
 
 use database::{create_mysql_database, create_postgres_database, TestDatabase};

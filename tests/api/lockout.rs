@@ -213,7 +213,13 @@ async fn a_wrong_current_password_counts_and_a_locked_account_cannot_change_it(a
     assert_locked_json(&change_password(&app, &token, PASSWORD).await, 900);
     assert_locked_text(&app.basic_login(EMAIL, PASSWORD).await, 900);
     app.clock.advance(900);
-    change_password(&app, &token, PASSWORD)
+    // The sign-in is now older than REAUTH_MAX_AGE_SECS (600 s): a step-up first.
+    let stale = change_password(&app, &token, PASSWORD).await;
+    assert_eq!(stale.json()["reauth_required"], true);
+    let fresh = app.reauth(&token, &json!({"password": PASSWORD})).await;
+    fresh.assert_status(200);
+    let fresh = fresh.json()["jwt_token"].as_str().unwrap().to_owned();
+    change_password(&app, &fresh, PASSWORD)
         .await
         .assert_status(200);
 }

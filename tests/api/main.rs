@@ -37,4 +37,5 @@ mod robustness;
 mod secrets_at_rest;
 mod sessions;
 mod shutdown;
+mod sign_in;
 mod slow_clients;

@@ -69,16 +69,25 @@ impl KeyRing {
 
     /// The key this process signs with at `now`: the current one; if this process cannot
     /// open it (a replica still without the `KEY_ENCRYPTION_KEY` or key file the others
-    /// have), the newest key still verifying that it can, so logins go on during a rolling
-    /// change of settings.
+    /// have), the newest key it can open that will still verify this token until it expires,
+    /// so logins go on during a rolling change of settings (for the clock-skew leeway past a
+    /// rotation; after that this process cannot sign and says why).
     pub fn signer(&self, now: i64) -> Option<&LoadedKey> {
         let current = self.current(now)?;
         if current.encoding.is_some() {
             return Some(current);
         }
+        // Only a key that still verifies for a whole token lifetime: a token must never
+        // outlive the key that signed it (a retiring key verifies until `ACCESS_TOKEN_TTL`
+        // plus the leeway after it stopped signing, so the fallback lasts that leeway).
+        let outlives_a_token = |l: &Lifecycle| {
+            l.state.verifies()
+                && l.verifies_until
+                    .is_none_or(|until| until >= now.saturating_add(self.token_ttl_secs))
+        };
         let fallback = (0..self.keys.len()).rev().find(|&i| {
             self.keys[i].encoding.is_some()
-                && self.lifecycle(i, now).is_some_and(|l| l.state.verifies())
+                && self.lifecycle(i, now).is_some_and(|l| outlives_a_token(&l))
                 && self.keys[i].row.activates_at <= now
         })?;
         Some(&self.keys[fallback])
@@ -166,5 +175,67 @@ fn load(row: &SigningKeyRow, local: &LocalKeys) -> LoadedKey {
         encoding,
         signing_problem,
         jwk: Some(jwk),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::keys::sealing::seal;
+    use crate::clock::CLOCK_SKEW_LEEWAY_SECS;
+
+    const TTL: i64 = 3600;
+
+    fn row(
+        pair: &KeyPair,
+        seq: i64,
+        activates_at: i64,
+        key: Option<&KeyEncryptionKey>,
+    ) -> SigningKeyRow {
+        SigningKeyRow {
+            kid: pair.kid.clone(),
+            seq,
+            algorithm: pair.algorithm.name().into(),
+            public_jwk: serde_json::to_string(&pair.public_jwk).unwrap(),
+            private_key: Some(seal(key, &pair.kid, &pair.private_der).unwrap()),
+            created_at: 0,
+            activates_at,
+            retired_at: None,
+        }
+    }
+
+    /// A replica without the `KEY_ENCRYPTION_KEY` the others sealed the new key with signs
+    /// with the key before it, but only while that key will verify a whole token lifetime.
+    #[test]
+    fn a_process_that_cannot_open_the_current_key_falls_back_only_while_its_tokens_would_verify() {
+        let old = KeyPair::generate(SigningAlgorithm::EdDsa).unwrap();
+        let new = KeyPair::generate(SigningAlgorithm::EdDsa).unwrap();
+        let theirs: KeyEncryptionKey = "11".repeat(32).parse().unwrap();
+        let rows = vec![row(&old, 1, 0, None), row(&new, 2, 1_000, Some(&theirs))];
+        let secret = Secret::new("s".repeat(32));
+        let local = LocalKeys {
+            hs256_kid: hs256_kid(&secret),
+            secret,
+            encryption: None,
+            file_key: None,
+        };
+        let ring = KeyRing::new(rows, &local, TTL);
+        let signer = |now: i64| ring.signer(now).map(|key| key.row.kid.clone());
+
+        assert_eq!(signer(999), Some(old.kid.clone()), "still current");
+        assert_eq!(
+            ring.current(1_000).map(|k| k.row.kid.clone()),
+            Some(new.kid.clone())
+        );
+        assert_eq!(signer(1_000), Some(old.kid.clone()), "the fallback");
+        assert_eq!(
+            signer(1_000 + CLOCK_SKEW_LEEWAY_SECS),
+            Some(old.kid.clone())
+        );
+        assert_eq!(
+            signer(1_000 + CLOCK_SKEW_LEEWAY_SECS + 1),
+            None,
+            "its tokens would outlive it"
+        );
     }
 }

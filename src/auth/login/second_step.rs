@@ -9,6 +9,7 @@ use crate::auth::lockout::{Admission, Locked};
 use crate::auth::mfa::Proof;
 use crate::auth::password::HashError;
 use crate::auth::session::{ClientInfo, IssuedSession};
+use crate::auth::sign_in::SecondFactor;
 use crate::metrics::LoginContract;
 
 pub enum MfaStepOutcome {
@@ -47,26 +48,12 @@ impl LoginService {
             }
             return Ok(MfaStepOutcome::InvalidToken);
         };
-        let attempt = match self.lockout.admit(&challenge.login_name).await? {
-            Admission::Go(attempt) => attempt,
-            Admission::Locked(locked) => return Ok(MfaStepOutcome::Locked(locked)),
-            Admission::Busy => return Err(HashError::Busy.into()),
+        let (name, user_id) = (&challenge.login_name, challenge.user_id);
+        let factor = match self.check_second_factor(name, user_id, proof, ip).await? {
+            FactorCheck::Valid(factor) => factor,
+            FactorCheck::Invalid => return Ok(MfaStepOutcome::InvalidCode),
+            FactorCheck::Locked(locked) => return Ok(MfaStepOutcome::Locked(locked)),
         };
-        let verified = self.mfa.verify(challenge.user_id, proof).await;
-        match verified {
-            Ok(true) => self.lockout.succeeded(attempt).await?,
-            Ok(false) => {
-                self.lockout.failed(attempt).await?;
-                if let Some(paced) = &self.ip_failures {
-                    paced.failed(ip);
-                }
-                return Ok(MfaStepOutcome::InvalidCode);
-            }
-            Err(error) => {
-                self.lockout.abandoned(attempt).await;
-                return Err(error.into());
-            }
-        }
         // Once: of two completions racing with right codes, one signs in.
         if !self.mfa.use_challenge(&challenge).await? {
             return Ok(MfaStepOutcome::InvalidToken);
@@ -75,9 +62,62 @@ impl LoginService {
             Some(user) if !user.disabled => user,
             _ => return Ok(MfaStepOutcome::Disabled),
         };
-        let session = self.sessions.start(&user, client, true).await?;
+        let session = self
+            .sessions
+            .start(&user, client, true, Some(factor))
+            .await?;
         Ok(MfaStepOutcome::Success { session, contract })
     }
+
+    /// Checks a second factor of `user_id` (a TOTP code, accepted once, or a recovery code,
+    /// used up), counted like a password: by the lockout under `login_name` (refused without a
+    /// check while it is locked; a right one clears the count) and, when wrong, by the pacing
+    /// of `client_ip`. For the second step of a login, and for anything that asks a signed-in
+    /// user for a code again (`POST /auth/reauth`, with the user's email as `login_name`).
+    pub async fn check_second_factor(
+        &self,
+        login_name: &str,
+        user_id: i64,
+        proof: &Proof,
+        client_ip: Option<IpAddr>,
+    ) -> Result<FactorCheck, LoginError> {
+        let attempt = match self.lockout.admit(login_name).await? {
+            Admission::Go(attempt) => attempt,
+            Admission::Locked(locked) => return Ok(FactorCheck::Locked(locked)),
+            Admission::Busy => return Err(HashError::Busy.into()),
+        };
+        match self.mfa.verify(user_id, proof).await {
+            Ok(true) => {
+                self.lockout.succeeded(attempt).await?;
+                Ok(FactorCheck::Valid(match proof {
+                    Proof::Code(_) => SecondFactor::Otp,
+                    Proof::RecoveryCode(_) => SecondFactor::RecoveryCode,
+                }))
+            }
+            Ok(false) => {
+                self.lockout.failed(attempt).await?;
+                if let Some(paced) = &self.ip_failures {
+                    paced.failed(client_ip);
+                }
+                Ok(FactorCheck::Invalid)
+            }
+            Err(error) => {
+                self.lockout.abandoned(attempt).await;
+                Err(error.into())
+            }
+        }
+    }
+}
+
+/// What `check_second_factor` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorCheck {
+    /// Right (and now used): which kind, for the session's `amr`.
+    Valid(SecondFactor),
+    /// Wrong, malformed, already used, or the user has no active TOTP (counted).
+    Invalid,
+    /// The name is locked: nothing was checked.
+    Locked(Locked),
 }
 
 /// The contract a challenge was made on (`LoginContract::as_str`); Basic makes none.

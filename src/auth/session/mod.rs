@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::refresh_token::RefreshTokens;
 use super::revocation::{RevocationEvent, RevocationList};
 use super::revocation_sync::publish;
+use super::sign_in::{SecondFactor, SignIn};
 use super::token::{AccessTokens, Claims};
 use crate::clock::{Clock, CLOCK_SKEW_LEEWAY_SECS};
 use crate::secrets::random_token;
@@ -90,6 +91,15 @@ pub enum LogoutScope {
     All,
 }
 
+/// How the session's user last signed in, from its row.
+fn sign_in_of(session: &Session) -> SignIn {
+    SignIn::from_columns(
+        session.amr.as_deref(),
+        session.auth_time,
+        session.created_at,
+    )
+}
+
 pub struct SessionService {
     store: Store,
     tokens: Arc<AccessTokens>,
@@ -118,16 +128,19 @@ impl SessionService {
         }
     }
 
-    /// Starts a session for `user` and signs its first access token. `with_refresh`: whether
-    /// the client can receive a refresh token (a Basic login's text body cannot); without one
-    /// the session lasts as long as its access token.
+    /// Starts a session for `user`, who just signed in with a password and `second_factor`,
+    /// and signs its first access token. `with_refresh`: whether the client can receive a
+    /// refresh token (a Basic login's text body cannot); without one the session lasts as
+    /// long as its access token.
     pub async fn start(
         &self,
         user: &User,
         client: &ClientInfo,
         with_refresh: bool,
+        second_factor: Option<SecondFactor>,
     ) -> Result<IssuedSession, SessionError> {
         let now = self.clock.now();
+        let sign_in = SignIn::new(second_factor, now);
         let policy = self.policy;
         let access_ttl = self.tokens.ttl_secs();
         let (lifetime, absolute) = if with_refresh {
@@ -152,13 +165,15 @@ impl SessionService {
             tokens_expire_at: self.tokens.expiry(now, expires_at),
             refresh_generation: 0,
             refresh_rotated_at: None,
+            auth_time: Some(now),
+            amr: Some(sign_in.amr_column().to_owned()),
         };
         self.store.insert_session(&session).await?;
         self.enforce_cap(user.id, now).await?;
         let refresh_token = with_refresh.then(|| self.refresh.token(&session.id, 0));
         let (access_token, claims) =
             self.tokens
-                .issue(user, &session.id, now, session.expires_at)?;
+                .issue(user, &session.id, now, session.expires_at, &sign_in)?;
         Ok(IssuedSession {
             session_id: session.id,
             user_id: user.id,
@@ -166,6 +181,41 @@ impl SessionService {
             refresh_token,
             expires_in: claims.exp - now,
         })
+    }
+
+    /// A re-authentication (`POST /auth/reauth`): `user` proved themselves again, with a
+    /// password and `second_factor`, in their session `session_id`. The session now says so
+    /// (its refreshed tokens keep the new `auth_time`), and a fresh access token is signed.
+    /// `None`: the session has ended or is not the user's.
+    pub async fn renew_sign_in(
+        &self,
+        user: &User,
+        session_id: &str,
+        second_factor: Option<SecondFactor>,
+    ) -> Result<Option<IssuedSession>, SessionError> {
+        let now = self.clock.now();
+        let Some(session) = self.store.find_session(session_id).await? else {
+            return Ok(None);
+        };
+        let sign_in = SignIn::new(second_factor, now);
+        let expiry = self.tokens.expiry(now, session.expires_at);
+        let renewed = self
+            .store
+            .renew_session_sign_in((session_id, user.id), now, sign_in.amr_column(), expiry)
+            .await?;
+        if !renewed {
+            return Ok(None);
+        }
+        let (access_token, claims) =
+            self.tokens
+                .issue(user, session_id, now, session.expires_at, &sign_in)?;
+        Ok(Some(IssuedSession {
+            session_id: session.id,
+            user_id: user.id,
+            access_token,
+            refresh_token: None,
+            expires_in: claims.exp - now,
+        }))
     }
 
     /// Ends the user's oldest sessions beyond the cap.

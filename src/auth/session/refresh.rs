@@ -1,7 +1,7 @@
 //! Refreshing a session: the generation scheme of `refresh_token`, the tokens from before it,
 //! the grace window and reuse detection.
 
-use super::{IssuedSession, RefreshOutcome, SessionError, SessionService};
+use super::{sign_in_of, IssuedSession, RefreshOutcome, SessionError, SessionService};
 use crate::auth::refresh_token::hash_refresh_token;
 use crate::store::{Session, User};
 
@@ -71,7 +71,7 @@ impl SessionService {
                     .await?;
                 if advanced {
                     let successor = self.refresh.token(session_id, current + 1);
-                    return self.renewed(&user, session_id, successor, now, expiry);
+                    return self.renewed(&user, &session, successor, now, expiry);
                 }
             } else if generation == current - 1 && within_grace {
                 return self.renew_again(&user, &session, now).await;
@@ -105,7 +105,7 @@ impl SessionService {
                     if self.store.retire_refresh_token(ids, now, expiries).await? {
                         let generation = session.refresh_generation;
                         let successor = self.refresh.token(&session.id, generation);
-                        return self.renewed(&user, &session.id, successor, now, expiry);
+                        return self.renewed(&user, &session, successor, now, expiry);
                     }
                 }
                 // Used within the grace window, and its successor not rotated yet.
@@ -130,18 +130,24 @@ impl SessionService {
         let expiry = self.tokens.expiry(now, session.expires_at);
         self.store.note_token_expiry(&session.id, expiry).await?;
         let successor = self.refresh.token(&session.id, session.refresh_generation);
-        self.renewed(user, &session.id, successor, now, session.expires_at)
+        self.renewed(user, session, successor, now, session.expires_at)
     }
 
+    /// A new access token for `session`, saying how its user signed in (not now: a refresh
+    /// proves nothing about the user).
     fn renewed(
         &self,
         user: &User,
-        sid: &str,
+        session: &Session,
         refresh: String,
         now: i64,
         session_expires_at: i64,
     ) -> Result<RefreshOutcome, SessionError> {
-        let (access_token, claims) = self.tokens.issue(user, sid, now, session_expires_at)?;
+        let sid = session.id.as_str();
+        let sign_in = sign_in_of(session);
+        let (access_token, claims) =
+            self.tokens
+                .issue(user, sid, now, session_expires_at, &sign_in)?;
         Ok(RefreshOutcome::Renewed(IssuedSession {
             session_id: sid.to_owned(),
             user_id: user.id,

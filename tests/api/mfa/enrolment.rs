@@ -140,7 +140,28 @@ async fn a_new_enrolment_replaces_a_pending_one(app: TestApp) {
 }
 
 async fn removal_and_new_recovery_codes(app: TestApp) {
-    let (secret, old_codes, token) = user_with_totp(&app, "ada@example.com").await;
+    let (secret, old_codes, signed_up) = user_with_totp(&app, "ada@example.com").await;
+    // Both need a recent sign-in (REAUTH_MAX_AGE_SECS, 600 s by default).
+    app.clock.advance(601);
+    let stale = app
+        .send(
+            app.client
+                .delete(app.url("/auth/mfa/totp"))
+                .bearer_auth(&signed_up),
+        )
+        .await;
+    stale.assert_status(401);
+    assert_eq!(stale.json()["reauth_required"], true, "{}", stale.text);
+    let stale = bearer_post(&app, &signed_up, "/auth/mfa/recovery-codes", None).await;
+    assert_eq!(stale.json()["reauth_required"], true, "{}", stale.text);
+    assert_eq!(mfa_status(&app, &signed_up).await["totp"], "active");
+    // A fresh sign-in, with its second factor, may.
+    let login = json!({"email": "ada@example.com", "password": PASSWORD});
+    let mfa_token = mfa_token_of(&app.auth_login(login).await);
+    let code = code_now(&app, &secret);
+    let fresh = login_mfa(&app, json!({"mfa_token": mfa_token, "code": code})).await;
+    let token = fresh.json()["jwt_token"].as_str().unwrap().to_owned();
+
     let reply = bearer_post(&app, &token, "/auth/mfa/recovery-codes", None).await;
     reply.assert_status(200);
     let new_codes: Vec<String> = reply.json()["recovery_codes"]

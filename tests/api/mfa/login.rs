@@ -44,7 +44,11 @@ async fn auth_login_takes_two_steps(app: TestApp) {
         .is_some_and(|t| !t.is_empty()));
     let claims = app.validate_token(access).await;
     claims.assert_status(200);
-    assert_eq!(claims.json()["username"], "ada@example.com");
+    let claims = claims.json();
+    assert_eq!(claims["username"], "ada@example.com");
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]), "{claims}");
+    assert_eq!(claims["acr"], "aal2", "{claims}");
+    assert_eq!(claims["auth_time"], app.now(), "{claims}");
     // Malformed second steps are 400s.
     login_mfa(&app, json!({"mfa_token": "x"}))
         .await
@@ -76,7 +80,8 @@ async fn json_login_takes_two_steps(app: TestApp) {
     assert!(body["refresh_token"]
         .as_str()
         .is_some_and(|t| !t.is_empty()));
-    app.validate_token(access).await.assert_status(200);
+    let claims = app.validate_token(access).await.json();
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]), "{claims}");
 }
 
 async fn basic_login_takes_the_code_after_the_password(app: TestApp) {
@@ -98,7 +103,9 @@ async fn basic_login_takes_the_code_after_the_password(app: TestApp) {
         .basic_login("ada@example.com", &format!("{PASSWORD}{code}"))
         .await;
     reply.assert_status(200);
-    app.validate_token(&reply.text).await.assert_status(200);
+    let claims = app.validate_token(&reply.text).await.json();
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]), "{claims}");
+    assert_eq!(claims["acr"], "aal2", "{claims}");
     // The same code again: refused.
     app.basic_login("ada@example.com", &format!("{PASSWORD}{code}"))
         .await
@@ -140,12 +147,15 @@ async fn a_recovery_code_signs_in_once(app: TestApp) {
     let mfa_token = mfa_token_of(&app.auth_login(ada()).await);
     // Typed loosely: case, dashes and spaces do not matter.
     let typed = codes[0].to_uppercase().replace('-', " ");
-    login_mfa(
+    let reply = login_mfa(
         &app,
         json!({"mfa_token": mfa_token, "recovery_code": typed}),
     )
-    .await
-    .assert_status(200);
+    .await;
+    let access = reply.assert_success(200, "User login successful.")["jwt_token"].clone();
+    let claims = app.validate_token(access.as_str().unwrap()).await.json();
+    assert_eq!(claims["amr"], json!(["pwd", "rc"]), "{claims}");
+    assert_eq!(claims["acr"], "aal2", "{claims}");
     let mfa_token = mfa_token_of(&app.auth_login(ada()).await);
     login_mfa(
         &app,
