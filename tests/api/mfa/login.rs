@@ -9,6 +9,7 @@ backend_tests!(
     auth_login_takes_two_steps,
     json_login_takes_two_steps,
     basic_login_takes_the_code_after_the_password,
+    each_basic_attempt_runs_one_password_verification,
     one_step_of_drift_is_accepted_two_are_not,
     a_recovery_code_signs_in_once,
     an_mfa_token_is_single_use_and_expires,
@@ -120,6 +121,57 @@ async fn basic_login_takes_the_code_after_the_password(app: TestApp) {
     app.basic_login("bob@example.com", "bobs password ")
         .await
         .assert_text(401, "Invalid credentials");
+}
+
+/// Whatever the second factor, a Basic attempt runs exactly one password verification, and a
+/// wrong password reads the same for a user with TOTP, one without, and no user at all.
+async fn each_basic_attempt_runs_one_password_verification(app: TestApp) {
+    let (secret, _, _) = user_with_totp(&app, "ada@example.com").await;
+    app.signup_user("bob@example.com", PASSWORD, "Bob").await;
+    let code = code_now(&app, &secret);
+    let attempts = [
+        (
+            "ada@example.com",
+            PASSWORD.to_owned(),
+            401,
+            "MFA code required",
+        ),
+        (
+            "ada@example.com",
+            format!("wrong password{code}"),
+            401,
+            "Invalid credentials",
+        ),
+        (
+            "ada@example.com",
+            "wrong password".to_owned(),
+            401,
+            "Invalid credentials",
+        ),
+        (
+            "bob@example.com",
+            format!("wrong password{code}"),
+            401,
+            "Invalid credentials",
+        ),
+        (
+            "nobody@example.com",
+            format!("{PASSWORD}{code}"),
+            401,
+            "Invalid credentials",
+        ),
+        ("ada@example.com", format!("{PASSWORD}{code}"), 200, ""),
+    ];
+    for (email, password, status, text) in attempts {
+        let before = app.password_jobs_run();
+        let reply = app.basic_login(email, &password).await;
+        assert_eq!(app.password_jobs_run() - before, 1, "{email} {password}");
+        if status == 200 {
+            reply.assert_status(200);
+        } else {
+            reply.assert_text(status, text);
+        }
+    }
 }
 
 async fn one_step_of_drift_is_accepted_two_are_not(app: TestApp) {
