@@ -8,7 +8,10 @@ use sqlx::{Connection as _, Executor as _, Row as _};
 
 use super::*;
 
-backend_tests!(a_database_dump_holds_no_secret_and_no_code);
+backend_tests!(
+    a_database_dump_holds_no_secret_and_no_code,
+    secrets_sealed_before_a_key_encryption_key_was_set_keep_working,
+);
 
 /// Every MFA row as text: the raw files on SQLite (database and write-ahead log), each row
 /// cast to text on PostgreSQL and MySQL.
@@ -77,4 +80,36 @@ async fn a_database_dump_holds_no_secret_and_no_code(app: TestApp) {
     if !app.database_url.starts_with("sqlite") {
         assert_eq!(dump.lines().count(), 1 + codes.len() + 1, "{dump}");
     }
+}
+
+async fn secrets_sealed_before_a_key_encryption_key_was_set_keep_working(mut app: TestApp) {
+    let (secret, codes, _) = user_with_totp(&app, "ada@example.com").await;
+    app.restart_with("KEY_ENCRYPTION_KEY", &"ab".repeat(32))
+        .await;
+    let with_code = format!("{PASSWORD}{}", code_now(&app, &secret));
+    app.basic_login("ada@example.com", &with_code)
+        .await
+        .assert_status(200);
+    let login = json!({"email": "ada@example.com", "password": PASSWORD});
+    let mfa_token = mfa_token_of(&app.auth_login(login).await);
+    login_mfa(
+        &app,
+        json!({"mfa_token": mfa_token, "recovery_code": codes[0]}),
+    )
+    .await
+    .assert_status(200);
+
+    // Enrolled under the key: sealed by it, and still nothing readable in the dump.
+    let (bob_secret, bob_codes, _) = user_with_totp(&app, "bob@example.com").await;
+    let dump = dump(&app.database_url).await;
+    assert!(
+        dump.contains("k:aes256gcm:"),
+        "sealed under KEY_ENCRYPTION_KEY"
+    );
+    assert!(!dump.contains(&bob_secret));
+    assert!(bob_codes.iter().all(|code| !dump.contains(code.as_str())));
+    let with_code = format!("{PASSWORD}{}", code_now(&app, &bob_secret));
+    app.basic_login("bob@example.com", &with_code)
+        .await
+        .assert_status(200);
 }

@@ -8,6 +8,7 @@ use super::*;
 backend_tests!(
     auth_login_takes_two_steps,
     json_login_takes_two_steps,
+    a_json_login_by_username_takes_two_steps,
     basic_login_takes_the_code_after_the_password,
     each_basic_attempt_runs_one_password_verification,
     one_step_of_drift_is_accepted_two_are_not,
@@ -83,6 +84,47 @@ async fn json_login_takes_two_steps(app: TestApp) {
         .is_some_and(|t| !t.is_empty()));
     let claims = app.validate_token(access).await.json();
     assert_eq!(claims["amr"], json!(["pwd", "otp"]), "{claims}");
+}
+
+/// Seed 003's login by username: the second step completes it, and wrong codes count toward
+/// the lockout of the name it used.
+async fn a_json_login_by_username_takes_two_steps(app: TestApp) {
+    let added = app
+        .cli(
+            &["user", "add", "grace@example.com", "--username", "grace"],
+            Some(&format!("{PASSWORD}\n")),
+        )
+        .await;
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let login = json!({"email": "grace@example.com", "password": PASSWORD});
+    let token = app.auth_login(login).await.json()["jwt_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enrolled = enrol(&app, &token).await;
+    next_step(&app);
+    confirm(&app, &token, &code_now(&app, &enrolled.secret))
+        .await
+        .assert_status(200);
+    next_step(&app);
+
+    let by_username = json!({"username": "grace", "password": PASSWORD});
+    let mfa_token = mfa_token_of(&app.json_login(by_username.clone()).await);
+    for _ in 0..5 {
+        login_mfa(&app, json!({"mfa_token": mfa_token, "code": "abcdef"}))
+            .await
+            .assert_failed(401, "Invalid code");
+    }
+    // Five wrong codes: the name "grace" is locked, password or not.
+    app.json_login(by_username).await.assert_status(429);
+    let code = code_now(&app, &enrolled.secret);
+    login_mfa(&app, json!({"mfa_token": mfa_token, "code": code}))
+        .await
+        .assert_status(429);
 }
 
 async fn basic_login_takes_the_code_after_the_password(app: TestApp) {

@@ -7,7 +7,25 @@ use serde_json::json;
 
 use super::*;
 
-backend_tests!(of_two_simultaneous_uses_of_a_recovery_code_one_wins);
+backend_tests!(
+    of_two_simultaneous_uses_of_a_recovery_code_one_wins,
+    of_two_simultaneous_uses_of_a_code_one_wins,
+);
+
+async fn of_two_simultaneous_uses_of_a_code_one_wins(app: TestApp) {
+    let (secret, _, _) = user_with_totp(&app, "ada@example.com").await;
+    for _ in 0..3 {
+        let password = format!("{PASSWORD}{}", code_now(&app, &secret));
+        let (a, b) = tokio::join!(
+            app.basic_login("ada@example.com", &password),
+            app.basic_login("ada@example.com", &password),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 401], "{} / {}", a.text, b.text);
+        next_step(&app);
+    }
+}
 
 async fn of_two_simultaneous_uses_of_a_recovery_code_one_wins(app: TestApp) {
     let (_, codes, _) = user_with_totp(&app, "ada@example.com").await;
