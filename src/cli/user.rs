@@ -1,5 +1,5 @@
-//! `gatehouse user …`: add, list, disable, enable, delete and unlock users, and set their
-//! passwords, through `accounts` (which applies the password policy, `PASSWORD_MIN_LENGTH`
+//! `gatehouse user …`: add, list, disable, enable, delete and unlock users, set their
+//! passwords, and remove a second factor a user lost, through `accounts` (which applies the password policy, `PASSWORD_MIN_LENGTH`
 //! included) and the lockout (`unlock`, and the locks `list` shows).
 
 use std::io::{BufRead as _, IsTerminal as _};
@@ -51,6 +51,10 @@ pub(super) enum UserCommand {
         #[arg(value_name = "BOOL", action = clap::ArgAction::Set)]
         admin: bool,
     },
+    /// Remove the user's second factor (TOTP and recovery codes): for a user who lost both
+    /// their authenticator and their codes. Their password alone signs in again until they
+    /// enrol anew; check who is asking first.
+    ResetMfa { email: String },
 }
 
 pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow::Result<()> {
@@ -120,6 +124,21 @@ pub(super) async fn user_command(action: UserCommand, config: &Config) -> anyhow
                 Err(e) => return Err(e.into()),
             }
             announce(&store).await;
+        }
+        UserCommand::ResetMfa { email } => {
+            let email = email_key(&email);
+            let Some(user) = store.find_user_by_email(&email).await? else {
+                bail!("no user with email {email}");
+            };
+            if store.delete_totp(user.id).await? {
+                tracing::info!(
+                    user_id = user.id,
+                    "second factor removed by `user reset-mfa`"
+                );
+                println!("removed the second factor of user {} ({email})", user.id);
+            } else {
+                println!("user {} ({email}) has no second factor", user.id);
+            }
         }
         UserCommand::Disable { email } => set_disabled(&store, &email, true, now).await?,
         UserCommand::Enable { email } => set_disabled(&store, &email, false, now).await?,

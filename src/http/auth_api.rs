@@ -133,7 +133,7 @@ pub async fn signup(
     responses(
         (status = 200, description = "Logged in", body = TokenMessage),
         (status = 400, description = "Malformed body or fields of the wrong type", body = crate::http::ErrorBody),
-        (status = 401, description = "Missing fields, or incorrect email or password", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing fields, or incorrect email or password; or the right password of a user with TOTP: `MFA code required` with `mfa_required: true` and the `mfa_token` for `POST /auth/login/mfa`", body = crate::http::ErrorBody),
         (status = 403, description = "Correct password, disabled account", body = crate::http::ErrorBody),
         (status = 413, description = "Body too large", body = crate::http::ErrorBody),
         (status = 429, description = "Too many failed logins for this email (any email, known or not), or from this client; see `Retry-After`", body = crate::http::ErrorBody),

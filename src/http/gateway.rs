@@ -46,7 +46,7 @@ pub struct TokenResponse {
         (status = 200, description = "Basic: the token as text; JSON: `{token}`",
             content((String = "text/plain"), (TokenResponse = "application/json"))),
         (status = 400, description = "Malformed JSON body", body = crate::http::ErrorBody),
-        (status = 401, description = "Missing or invalid credentials (text for Basic, JSON otherwise)",
+        (status = 401, description = "Missing or invalid credentials (text for Basic, JSON otherwise); `MFA code required` for the right password of a user with TOTP (Basic: append the 6-digit code to the password; JSON: `mfa_token` for `POST /auth/login/mfa`)",
             content((String = "text/plain"), (crate::http::ErrorBody = "application/json"))),
         (status = 403, description = "Correct password, disabled account",
             content((String = "text/plain"), (crate::http::ErrorBody = "application/json"))),

@@ -9,7 +9,34 @@ backend_tests!(
     the_qr_code_decodes_to_the_otpauth_uri,
     a_new_enrolment_replaces_a_pending_one,
     removal_and_new_recovery_codes,
+    an_operator_can_remove_a_lost_second_factor,
 );
+
+async fn an_operator_can_remove_a_lost_second_factor(app: TestApp) {
+    let (_, _, token) = user_with_totp(&app, "ada@example.com").await;
+    let login = json!({"email": "ada@example.com", "password": PASSWORD});
+    mfa_token_of(&app.auth_login(login.clone()).await);
+    let reset = app
+        .cli(&["user", "reset-mfa", "Ada@Example.com"], None)
+        .await;
+    let out = String::from_utf8_lossy(&reset.stdout);
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    assert!(out.contains("removed the second factor"), "{out}");
+    assert_eq!(mfa_status(&app, &token).await["totp"], "none");
+    app.auth_login(login).await.assert_status(200);
+    let again = app
+        .cli(&["user", "reset-mfa", "ada@example.com"], None)
+        .await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("has no second factor"));
+    let nobody = app
+        .cli(&["user", "reset-mfa", "nobody@example.com"], None)
+        .await;
+    assert!(!nobody.status.success());
+}
 
 async fn a_secret_is_active_only_once_a_right_code_confirms_it(app: TestApp) {
     let token = app.signup_user("ada@example.com", PASSWORD, "Ada").await;
