@@ -38,3 +38,4 @@ mod sessions;
 mod shutdown;
 mod sign_in;
 mod slow_clients;
+mod weak_secret;
