@@ -32,11 +32,7 @@ pub(super) async fn signing_secret(config: &Config, store: &Store) -> anyhow::Re
         .await
         .context("reading the settings table")?;
     if let Some(secret) = &config.jwt_secret {
-        if config.secret_is_weak() {
-            tracing::warn!(
-                "the JWT secret is shorter than 32 bytes (accepted because ALLOW_WEAK_SECRET=true); rotate it when you can"
-            );
-        }
+        // A weak one is warned about with the keys (`signing_keys`): what it still signs.
         if stored.is_some() {
             forget_stored_secret(store).await?;
         }

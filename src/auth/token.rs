@@ -141,9 +141,14 @@ impl AccessTokens {
     /// Checks key, signature, algorithm, issuer, `exp` and `iat` (with leeway) at time `now`.
     /// Revocation is the caller's next step (see `auth::revocation`).
     pub fn verify(&self, token: &str, now: i64) -> Result<VerifiedToken, TokenError> {
-        let claims: Claims = self.keys.verify(token, now)?;
+        let (claims, key_stopped_signing): (Claims, _) = self.keys.verify(token, now)?;
         if claims.exp + CLOCK_SKEW_LEEWAY_SECS < now {
             return Err(TokenError::Expired);
+        }
+        let after_its_key = key_stopped_signing
+            .is_some_and(|at| claims.iat > at.saturating_add(CLOCK_SKEW_LEEWAY_SECS));
+        if after_its_key {
+            return Err(TokenError::Invalid);
         }
         if claims.iat > now + CLOCK_SKEW_LEEWAY_SECS || claims.iss != self.issuer {
             return Err(TokenError::Invalid);

@@ -167,6 +167,9 @@ impl Config {
             }
         }
 
+        let weak_secret = jwt_secret
+            .as_ref()
+            .is_some_and(|(_, value)| value.len() < MIN_SECRET_BYTES);
         Ok(Self {
             database_url: database_url(&get)?,
             jwt_secret: jwt_secret.map(|(_, v)| Secret::new(v)),
@@ -224,7 +227,7 @@ impl Config {
                 )?),
             },
             log_format: parse(&get, "LOG_FORMAT", Some(LogFormat::Text), "text or json")?,
-            keys: keys::key_settings(&get)?,
+            keys: keys::key_settings(&get, weak_secret)?,
             public_url: keys::public_url(&get)?,
             mfa_required_for_admin: parse_bool(&get, "MFA_REQUIRED_FOR_ADMIN", false)?,
             reauth_max_age: Duration::from_secs(parse_positive(&get, "REAUTH_MAX_AGE_SECS", 600)?),

@@ -145,6 +145,52 @@ fn short_secret_is_refused_unless_allowed() {
 }
 
 #[test]
+fn a_weak_secret_no_longer_signs_unless_until_a_date() {
+    use crate::auth::keys::SigningAlgorithm;
+    let weak = [("JWT_SECRET", "short"), ("ALLOW_WEAK_SECRET", "true")];
+    let c = config(&weak).unwrap();
+    assert_eq!(
+        c.keys.algorithm,
+        SigningAlgorithm::EdDsa,
+        "a strong key signs"
+    );
+    assert_eq!(c.keys.weak_secret_signs_until, None);
+
+    let until = [
+        &weak[..],
+        &[("WEAK_SECRET_SIGNS_UNTIL", "2027-03-01T00:00:00Z")],
+    ]
+    .concat();
+    let c = config(&until).unwrap();
+    assert_eq!(c.keys.weak_secret_signs_until, Some(1_803_859_200));
+
+    let chosen = [&weak[..], &[("JWT_ALGORITHM", "ES256")]].concat();
+    assert_eq!(
+        config(&chosen).unwrap().keys.algorithm,
+        SigningAlgorithm::Es256
+    );
+
+    let strong = [
+        ("JWT_SECRET", &"s".repeat(32)[..]),
+        ("WEAK_SECRET_SIGNS_UNTIL", "2027-03-01T00:00:00Z"),
+    ];
+    let c = config(&strong).unwrap();
+    assert_eq!(
+        c.keys.algorithm,
+        SigningAlgorithm::Hs256,
+        "a strong secret still signs"
+    );
+    assert_eq!(c.keys.weak_secret_signs_until, None);
+
+    let bad = [&weak[..], &[("WEAK_SECRET_SIGNS_UNTIL", "next march")]].concat();
+    let err = config(&bad).unwrap_err().to_string();
+    assert!(
+        err.starts_with("WEAK_SECRET_SIGNS_UNTIL=\"next march\" is not valid"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_numbers_are_one_clear_error() {
     let err = config(&[("PORT", "http")]).unwrap_err();
     assert_eq!(err.to_string(), "PORT=\"http\" is not valid: a port number");

@@ -156,6 +156,7 @@ pub async fn introspect(
             "token_type": "refresh_token",
             "sub": live.user_id.to_string(),
             "sid": live.session_id,
+            "iss": state.discovery.issuer,
             "iat": live.issued_at,
             "exp": live.expires_at,
         }),

@@ -75,6 +75,28 @@ impl Store {
         Ok(rows == 1)
     }
 
+    /// Moves key `kid`'s activation to `activates_at`, only while it has not activated at
+    /// `now` nor been retired. Returns whether it moved.
+    pub async fn schedule_signing_key(
+        &self,
+        kid: &str,
+        activates_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE signing_keys SET activates_at = $1 \
+             WHERE kid = $2 AND activates_at > $3 AND retired_at IS NULL",
+        );
+        let moved = on_pool!(self, pool => sqlx::query(&sql)
+            .bind(activates_at)
+            .bind(kid)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(moved == 1)
+    }
+
     /// Retires a key at `now`: its tokens are refused from then on. False when no such key
     /// exists or it was already retired.
     pub async fn retire_signing_key(&self, kid: &str, now: i64) -> Result<bool, StoreError> {

@@ -39,3 +39,4 @@ mod sessions;
 mod shutdown;
 mod sign_in;
 mod slow_clients;
+mod weak_secret;

@@ -94,6 +94,10 @@ async fn a_live_refresh_token_is_active_with_its_session(app: TestApp) {
     assert_eq!(body["sub"], claims["sub"]);
     assert_eq!(body["sid"], claims["sid"]);
     assert_eq!(body["iat"], claims["iat"]);
+    assert_eq!(
+        body["iss"], claims["iss"],
+        "the issuer, as for access tokens"
+    );
     assert!(
         body["exp"].as_i64().unwrap() > app.now() + 29 * DAY,
         "{body}"

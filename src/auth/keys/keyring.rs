@@ -53,11 +53,14 @@ impl KeyRing {
         lifecycle_of(&self.rows, index, now, self.token_ttl_secs)
     }
 
-    /// The key with id `kid`, if it still verifies at `now`.
-    pub fn verifying(&self, kid: &str, now: i64) -> Option<&LoadedKey> {
+    /// The key with id `kid` and its lifecycle, if it still verifies at `now`.
+    pub fn verifying(&self, kid: &str, now: i64) -> Option<(&LoadedKey, Lifecycle)> {
         let index = self.keys.iter().position(|key| key.row.kid == kid)?;
-        let verifies = self.lifecycle(index, now)?.state.verifies();
-        verifies.then(|| &self.keys[index])
+        let lifecycle = self.lifecycle(index, now)?;
+        lifecycle
+            .state
+            .verifies()
+            .then(|| (&self.keys[index], lifecycle))
     }
 
     /// The key that signs at `now`.

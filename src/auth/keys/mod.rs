@@ -149,6 +149,11 @@ impl KeySet {
         &self.settings
     }
 
+    /// The `kid` of HS256 tokens signed with this process's `JWT_SECRET`.
+    pub fn hs256_kid(&self) -> &str {
+        &self.local.hs256_kid
+    }
+
     /// Signs `claims` with the key current at `now` (see `KeyRing::signer`), naming it in the
     /// header's `kid`.
     pub fn sign(
@@ -188,7 +193,15 @@ impl KeySet {
     /// (after this parse for the `kid`) and the claims twice (once for its own claim checks,
     /// all of which are off: callers check time and issuer against the injected clock).
     /// The signature is still checked by jsonwebtoken (`crypto::verify`).
-    pub fn verify<T: DeserializeOwned>(&self, token: &str, now: i64) -> Result<T, TokenError> {
+    ///
+    /// Also returns when the key stopped signing, if it has: a token it signed was issued
+    /// before then, so the caller refuses one claiming a later `iat` (forged with a cracked
+    /// weak secret, or a leaked key, after the rotation).
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<(T, Option<i64>), TokenError> {
         let parts = TokenParts::split(token).ok_or(TokenError::Invalid)?;
         let header: Header = parts.header()?;
         let names_a_key_elsewhere = header.jku.is_some()
@@ -200,7 +213,7 @@ impl KeySet {
         }
         let ring = self.ring();
         let kid = header.kid.as_deref().unwrap_or(&self.local.hs256_kid);
-        let Some(key) = ring.verifying(kid, now) else {
+        let Some((key, lifecycle)) = ring.verifying(kid, now) else {
             return Err(self.unknown_kid(&ring, token, header.alg, now));
         };
         let decoding = key.decoding.as_ref().ok_or(TokenError::Invalid)?;
@@ -210,7 +223,7 @@ impl KeySet {
         }
         let signed = parts.signed.as_bytes();
         match jsonwebtoken::crypto::verify(parts.signature, signed, decoding, header.alg) {
-            Ok(true) => parts.claims(),
+            Ok(true) => Ok((parts.claims()?, lifecycle.signs_until)),
             Ok(false) => Err(TokenError::BadSignature),
             Err(_) => Err(TokenError::Invalid),
         }
@@ -227,7 +240,7 @@ impl KeySet {
         now: i64,
     ) -> TokenError {
         let hs256 = ring.verifying(&self.local.hs256_kid, now);
-        match hs256.and_then(|key| Some((key.decoding.as_ref()?, &key.validation))) {
+        match hs256.and_then(|(key, _)| Some((key.decoding.as_ref()?, &key.validation))) {
             Some((decoding, validation)) if alg == jsonwebtoken::Algorithm::HS256 => {
                 match decode::<serde::de::IgnoredAny>(token, decoding, validation) {
                     Err(TokenError::BadSignature) => TokenError::BadSignature,

@@ -28,6 +28,10 @@ pub struct KeySettings {
     pub jwks_max_age_secs: i64,
     /// Rotate automatically once the current key has signed this many days.
     pub rotation_days: Option<u64>,
+    /// With a weak `JWT_SECRET` (`ALLOW_WEAK_SECRET`): until when it may still sign
+    /// (`WEAK_SECRET_SIGNS_UNTIL`), for services that verify with it themselves. After that,
+    /// or when unset, the strong key of `algorithm` signs.
+    pub weak_secret_signs_until: Option<i64>,
 }
 
 impl Default for KeySettings {
@@ -38,6 +42,7 @@ impl Default for KeySettings {
             private_key_file: None,
             jwks_max_age_secs: 600,
             rotation_days: None,
+            weak_secret_signs_until: None,
         }
     }
 }
@@ -54,15 +59,20 @@ pub enum KeysError {
     Refused(String),
 }
 
-/// Makes sure a key of the configured kind is current or next, adding one that signs at once
-/// when not: the first start, a change of `JWT_ALGORITHM`, `JWT_SECRET` or the key file.
-/// Returns whether it added one.
+/// Makes sure a key of the configured kind is current or next, adding one when not: the first
+/// start, a change of `JWT_ALGORITHM`, `JWT_SECRET` or the key file. It signs at once, or, for
+/// a weak secret kept signing (`WEAK_SECRET_SIGNS_UNTIL`), from that date, waiting in the JWKS
+/// until then. Returns whether it added one.
 pub async fn ensure_signing_key(
     store: &Store,
     settings: &KeySettings,
     local: &LocalKeys,
     now: i64,
 ) -> Result<bool, KeysError> {
+    let signs_from = settings
+        .weak_secret_signs_until
+        .filter(|&until| until > now)
+        .unwrap_or(now);
     for _ in 0..ATTEMPTS {
         let rows = store.signing_keys().await?;
         let newest = rows.iter().rev().find(|row| row.retired_at.is_none());
@@ -76,15 +86,18 @@ pub async fn ensure_signing_key(
             None => row.algorithm == settings.algorithm.name() && row.private_key.is_some(),
         });
         if satisfied {
+            reschedule_weak_secret_switch(store, local, &rows, signs_from, now).await?;
             return Ok(false);
         }
         let mut seq = next_seq(&rows);
         // Tokens an earlier version signed carry no kid and verify with the secret: record
         // the HS256 key first, so that they keep verifying until they expire. A database
-        // without users has no such tokens, and then the secret never verifies one.
+        // without users has no such tokens, and then the secret never verifies one, unless
+        // it is to sign until `WEAK_SECRET_SIGNS_UNTIL`.
         let hs256_known = rows.iter().any(|row| row.kid == local.hs256_kid);
         let upgrading = rows.is_empty() && store.has_users().await?;
-        if upgrading && settings.algorithm.is_asymmetric() {
+        let keeps_signing = signs_from > now && !hs256_known;
+        if (upgrading || keeps_signing) && settings.algorithm.is_asymmetric() {
             match store.insert_signing_key(&hs256_row(local, seq, now)).await {
                 Ok(()) => seq += 1,
                 Err(StoreError::Conflict) => continue,
@@ -92,7 +105,7 @@ pub async fn ensure_signing_key(
             }
         }
         let added = match (&local.file_key, settings.algorithm) {
-            (Some(file), _) => insert_pair(store, None, file, seq, (now, now), false).await,
+            (Some(file), _) => insert_pair(store, None, file, seq, (now, signs_from), false).await,
             (None, SigningAlgorithm::Hs256) if hs256_known => store
                 .reactivate_signing_key(&local.hs256_kid, seq, now)
                 .await
@@ -103,7 +116,7 @@ pub async fn ensure_signing_key(
             (None, algorithm) => {
                 let pair = generate(algorithm).await?;
                 let encryption = settings.encryption.as_ref();
-                insert_pair(store, encryption, &pair, seq, (now, now), true).await
+                insert_pair(store, encryption, &pair, seq, (now, signs_from), true).await
             }
         };
         match added {
@@ -118,6 +131,36 @@ pub async fn ensure_signing_key(
     Err(KeysError::Refused(
         "could not add a signing key: other processes kept adding theirs".into(),
     ))
+}
+
+/// While the weak secret still signs and the strong key waits (`next`), a changed
+/// `WEAK_SECRET_SIGNS_UNTIL` moves the switch: later, or now when it is unset or past.
+async fn reschedule_weak_secret_switch(
+    store: &Store,
+    local: &LocalKeys,
+    rows: &[SigningKeyRow],
+    signs_from: i64,
+    now: i64,
+) -> Result<(), KeysError> {
+    let states = lifecycles(rows, now, 0);
+    let current = rows.iter().zip(&states).find(|(_, l)| l.is_current());
+    let weak_secret_signs = current.is_some_and(|(row, _)| row.kid == local.hs256_kid);
+    let waiting = rows
+        .iter()
+        .zip(&states)
+        .rev()
+        .find(|(row, l)| l.state == KeyState::Next && row.retired_at.is_none());
+    if let (true, Some((row, _))) = (weak_secret_signs, waiting) {
+        if row.activates_at != signs_from
+            && store
+                .schedule_signing_key(&row.kid, signs_from, now)
+                .await?
+        {
+            tracing::info!(kid = %row.kid, signs_from, "WEAK_SECRET_SIGNS_UNTIL changed: moved the switch to the strong key");
+            announce(store).await;
+        }
+    }
+    Ok(())
 }
 
 /// Adds a new key of the configured algorithm. It signs after `JWKS_MAX_AGE_SECS` and the
