@@ -16,14 +16,13 @@ use tracing::Instrument as _;
 use super::access::BoxFuture;
 use super::ip_failures::IpFailures;
 use super::lockout::{Admission, Locked, Lockout};
-use super::mfa::totp::split_appended_code;
 use super::mfa::{Mfa, MfaKeys};
 use super::password::{HashError, PasswordHasher};
 use super::session::{ClientInfo, IssuedSession, SessionError, SessionService};
 use super::sign_in::SecondFactor;
 use crate::clock::Clock;
 use crate::metrics::LoginContract;
-use crate::store::{Store, StoreError, TotpRow, User};
+use crate::store::{Store, StoreError, User};
 use crate::validation::email_key;
 
 /// How the login names its user.
@@ -316,52 +315,6 @@ impl LoginService {
             _ => Checked::InvalidCredentials,
         })
     }
-
-    /// After a right password: whether the user needs a second factor; if one came appended,
-    /// whether it is right (a wrong code is a failed login, counted as one); on a contract with
-    /// a second step, the challenge to complete.
-    async fn second_factor(
-        &self,
-        user: User,
-        totp: Option<TotpRow>,
-        code: Option<String>,
-        name: LoginName<'_>,
-        second: SecondStep,
-    ) -> Result<Checked, LoginError> {
-        Ok(match (totp, code, second) {
-            (None, _, _) => Checked::Valid(user),
-            (Some(row), Some(code), _) => match self.mfa.verify_code(&row, &code).await? {
-                true => Checked::ValidWithCode(user),
-                false => Checked::InvalidCredentials,
-            },
-            (Some(_), None, SecondStep::Challenge(contract)) => {
-                let mfa = &self.mfa;
-                let token = mfa.challenge(user.id, name.as_str(), contract.as_str());
-                Checked::Challenged(token.await?)
-            }
-            (Some(_), None, _) => Checked::SecondFactorNeeded(user),
-        })
-    }
-}
-
-/// How a login takes a second factor.
-#[derive(Clone, Copy, Debug)]
-enum SecondStep {
-    /// Basic: appended to the password.
-    Appended,
-    /// A JSON contract: in a second request, with the mfa_token this login gets.
-    Challenge(LoginContract),
-    /// Not at all: the caller only checks the password (`check_credentials`).
-    None,
-}
-
-/// The password and the code appended to it, when `split` (a user with a second factor, on
-/// Basic) and it ends in 6 digits; else the whole password.
-fn split_password(password: String, split: bool) -> (String, Option<String>) {
-    match split.then(|| split_appended_code(&password)).flatten() {
-        Some((head, code)) => (head.to_owned(), Some(code.to_owned())),
-        None => (password, None),
-    }
 }
 
 /// Replaces the user's stored hash by a fresh argon2id one of `password`. Failures are logged
@@ -401,6 +354,7 @@ async fn upgrade_hash(
 
 mod second_step;
 
+use second_step::{split_password, SecondStep};
 pub use second_step::{FactorCheck, MfaStepOutcome};
 
 #[cfg(test)]

@@ -1,16 +1,20 @@
-//! The second step of a two-step login (`POST /auth/login/mfa`): the mfa_token the password
-//! step gave, and a TOTP code or a recovery code. Wrong codes count toward the lockout of the
-//! name the login was made with, and toward the client address's pacing, like wrong passwords.
+//! The second factor at login: after a right password, whether one is needed (and on Basic,
+//! the code appended to the password), and the second step of a two-step login
+//! (`POST /auth/login/mfa`): the mfa_token the password step gave, and a TOTP code or a
+//! recovery code. Wrong codes count toward the lockout of the name the login was made with,
+//! and toward the client address's pacing, like wrong passwords.
 
 use std::net::IpAddr;
 
-use super::{LoginError, LoginService};
+use super::{Checked, LoginError, LoginName, LoginService};
 use crate::auth::lockout::{Admission, Locked};
+use crate::auth::mfa::totp::split_appended_code;
 use crate::auth::mfa::Proof;
 use crate::auth::password::HashError;
 use crate::auth::session::{ClientInfo, IssuedSession};
 use crate::auth::sign_in::SecondFactor;
 use crate::metrics::LoginContract;
+use crate::store::{TotpRow, User};
 
 pub enum MfaStepOutcome {
     /// Signed in; answer as `contract` answers a login.
@@ -28,6 +32,32 @@ pub enum MfaStepOutcome {
 }
 
 impl LoginService {
+    /// After a right password: whether the user needs a second factor; if one came appended,
+    /// whether it is right (a wrong code is a failed login, counted as one); on a contract with
+    /// a second step, the challenge to complete.
+    pub(super) async fn second_factor(
+        &self,
+        user: User,
+        totp: Option<TotpRow>,
+        code: Option<String>,
+        name: LoginName<'_>,
+        second: SecondStep,
+    ) -> Result<Checked, LoginError> {
+        Ok(match (totp, code, second) {
+            (None, _, _) => Checked::Valid(user),
+            (Some(row), Some(code), _) => match self.mfa.verify_code(&row, &code).await? {
+                true => Checked::ValidWithCode(user),
+                false => Checked::InvalidCredentials,
+            },
+            (Some(_), None, SecondStep::Challenge(contract)) => {
+                let mfa = &self.mfa;
+                let token = mfa.challenge(user.id, name.as_str(), contract.as_str());
+                Checked::Challenged(token.await?)
+            }
+            (Some(_), None, _) => Checked::SecondFactorNeeded(user),
+        })
+    }
+
     /// Completes the login of `mfa_token` with `proof`. The token is used up only by a right
     /// code: a typo can be corrected, within the lockout's count.
     pub async fn complete_mfa(
@@ -125,4 +155,24 @@ fn contract_of(name: &str) -> Option<LoginContract> {
     [LoginContract::Json, LoginContract::AuthLogin]
         .into_iter()
         .find(|contract| contract.as_str() == name)
+}
+
+/// How a login takes a second factor.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum SecondStep {
+    /// Basic: appended to the password.
+    Appended,
+    /// A JSON contract: in a second request, with the mfa_token this login gets.
+    Challenge(LoginContract),
+    /// Not at all: the caller only checks the password (`check_credentials`).
+    None,
+}
+
+/// The password and the code appended to it, when `split` (a user with a second factor, on
+/// Basic) and it ends in 6 digits; else the whole password.
+pub(super) fn split_password(password: String, split: bool) -> (String, Option<String>) {
+    match split.then(|| split_appended_code(&password)).flatten() {
+        Some((head, code)) => (head.to_owned(), Some(code.to_owned())),
+        None => (password, None),
+    }
 }
