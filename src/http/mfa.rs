@@ -96,19 +96,21 @@ pub async fn enrol_totp(
     }))
 }
 
-/// Activates the pending secret with a current code; answers the first recovery codes.
+/// Activates the pending secret with a current code; answers the first recovery codes. Needs
+/// a recent sign-in (`REAUTH_MAX_AGE_SECS`): a stolen token alone must not be able to put a
+/// second factor the owner does not have between them and their account.
 #[utoipa::path(post, path = "/auth/mfa/totp/confirm", tag = "mfa", request_body = CodeRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Active; the recovery codes, shown once", body = RecoveryCodes),
         (status = 400, description = "Missing, malformed or wrong code", body = crate::http::ErrorBody),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, or a sign-in too old (`reauth_required`)", body = crate::http::ErrorBody),
         (status = 409, description = "Nothing pending to confirm, or already active", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
-    user: AuthUser,
+    RecentSignIn(user): RecentSignIn,
     JsonObject(body): JsonObject,
 ) -> Result<Json<RecoveryCodes>, AppError> {
     let Field::Text(code) = field(&body, "code") else {

@@ -65,6 +65,14 @@ async fn a_secret_is_active_only_once_a_right_code_confirms_it(app: TestApp) {
         .await
         .assert_status(400);
     assert_eq!(mfa_status(&app, &token).await["totp"], "pending");
+    // Activation needs a recent sign-in: a stolen token alone cannot lock the owner out.
+    app.clock.advance(601);
+    let stale = confirm(&app, &token, &code_now(&app, &enrolled.secret)).await;
+    assert_eq!(stale.json()["reauth_required"], true, "{}", stale.text);
+    let token = app.auth_login(login.clone()).await.json()["jwt_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let reply = confirm(&app, &token, &code_now(&app, &enrolled.secret)).await;
     let body = reply.assert_success(
