@@ -147,7 +147,7 @@ impl Accounts {
             .find_user_by_id(user_id)
             .await?
             .ok_or(AccountError::NotFound)?;
-        let verified = self.verify_counted(&user, current).await?;
+        let verified = self.verify_counted(&user, current, true).await?;
         if !verified {
             return Err(AccountError::WrongPassword);
         }
@@ -173,18 +173,23 @@ impl Accounts {
     }
 
     /// The user, once `password` is confirmed to be theirs (a re-authentication), counted by
-    /// the lockout as a login would be.
+    /// the lockout as a login would be. `factor_follows`: a second factor is checked next, so
+    /// a right password does not clear the failure count (the factor's success does).
     pub async fn confirm_password(
         &self,
         user_id: i64,
         password: String,
+        factor_follows: bool,
     ) -> Result<User, AccountError> {
         let user = self
             .store
             .find_user_by_id(user_id)
             .await?
             .ok_or(AccountError::NotFound)?;
-        match self.verify_counted(&user, password).await? {
+        match self
+            .verify_counted(&user, password, !factor_follows)
+            .await?
+        {
             true => Ok(user),
             false => Err(AccountError::WrongPassword),
         }
@@ -192,7 +197,15 @@ impl Accounts {
 
     /// Checks `current` against the user's stored hash, counted by the lockout as a login with
     /// their email would be: a locked account is refused without a verification.
-    async fn verify_counted(&self, user: &User, current: String) -> Result<bool, AccountError> {
+    /// `clears_count`: whether a right password clears the name's failure count. Not when a
+    /// second factor is still to be checked: else a holder of the password could clear it
+    /// between guesses at the code.
+    async fn verify_counted(
+        &self,
+        user: &User,
+        current: String,
+        clears_count: bool,
+    ) -> Result<bool, AccountError> {
         let hash = Some(user.password_hash.clone());
         let Some(lockout) = &self.lockout else {
             return Ok(self.hasher.verify(current, hash).await?.matches);
@@ -204,7 +217,8 @@ impl Accounts {
         };
         let verified = self.hasher.verify(current, hash).await;
         match &verified {
-            Ok(v) if v.matches => lockout.succeeded(attempt).await?,
+            Ok(v) if v.matches && clears_count => lockout.succeeded(attempt).await?,
+            Ok(v) if v.matches => lockout.abandoned(attempt).await,
             Ok(_) => lockout.failed(attempt).await?,
             Err(_) => lockout.abandoned(attempt).await,
         }

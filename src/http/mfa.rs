@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::auth_api::{StatusMessage, TokenMessage};
@@ -211,15 +212,7 @@ pub async fn login_mfa(
             "mfa_token is a required string".into(),
         ));
     };
-    let proof = match (field(&body, "code"), field(&body, "recovery_code")) {
-        (Field::Text(code), Field::Missing | Field::Null) => Proof::Code(code.trim().to_owned()),
-        (Field::Missing | Field::Null, Field::Text(code)) => Proof::RecoveryCode(code.to_owned()),
-        _ => {
-            return Err(AppError::BadRequest(
-                "send one of code and recovery_code, as a string".into(),
-            ))
-        }
-    };
+    let proof = proof_in(&body)?.ok_or(AppError::BadRequest(PROOF_FIELDS.into()))?;
     let outcome = state.login.complete_mfa(token, &proof, &client).await?;
     let (contract, result, user_id) = match &outcome {
         MfaStepOutcome::Success { contract, session } => {
@@ -273,4 +266,21 @@ fn record_step(
         user_id,
         "login"
     );
+}
+
+const PROOF_FIELDS: &str = "send one of code and recovery_code, as a string";
+
+/// The second factor a body offers: `code` (TOTP) or `recovery_code`, not both; `None` when
+/// it offers neither.
+pub fn proof_in(body: &Map<String, Value>) -> Result<Option<Proof>, AppError> {
+    match (field(body, "code"), field(body, "recovery_code")) {
+        (Field::Missing | Field::Null, Field::Missing | Field::Null) => Ok(None),
+        (Field::Text(code), Field::Missing | Field::Null) => {
+            Ok(Some(Proof::Code(code.trim().to_owned())))
+        }
+        (Field::Missing | Field::Null, Field::Text(code)) => {
+            Ok(Some(Proof::RecoveryCode(code.to_owned())))
+        }
+        _ => Err(AppError::BadRequest(PROOF_FIELDS.into())),
+    }
 }

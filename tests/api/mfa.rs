@@ -6,6 +6,7 @@ mod at_rest;
 mod enrolment;
 mod login;
 mod replay;
+mod step_up;
 
 use serde_json::{json, Value};
 
