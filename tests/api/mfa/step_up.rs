@@ -11,6 +11,7 @@ backend_tests!(
     reauth_asks_a_user_with_totp_for_a_code,
     a_right_password_does_not_clear_wrong_codes_at_reauth,
     mfa_required_for_admin_grants_admin_after_a_second_factor,
+    a_refresh_keeps_the_second_factor_of_the_sign_in,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -103,4 +104,40 @@ async fn mfa_required_for_admin_grants_admin_after_a_second_factor(mut app: Test
     let claims = app.validate_token(&token_in(&reply)).await.json();
     assert_eq!(claims["admin"], true, "{claims}");
     assert_eq!(claims["acr"], "aal2");
+}
+
+async fn a_refresh_keeps_the_second_factor_of_the_sign_in(mut app: TestApp) {
+    let (secret, _, _) = user_with_totp(&app, EMAIL).await;
+    let made_admin = app.cli(&["user", "set-admin", EMAIL, "true"], None).await;
+    assert!(made_admin.status.success(), "{}", stdout(&made_admin));
+    app.restart_with("MFA_REQUIRED_FOR_ADMIN", "true").await;
+    let mfa_token = mfa_token_of(
+        &app.auth_login(json!({"email": EMAIL, "password": PASSWORD}))
+            .await,
+    );
+    let signed_in = login_mfa(
+        &app,
+        json!({"mfa_token": mfa_token, "code": code_now(&app, &secret)}),
+    )
+    .await;
+    let signed_in_at = app.now();
+    let refresh_token = signed_in.json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance(2_000);
+
+    let refreshed = app
+        .post_json(
+            "/auth/token/refresh",
+            &json!({"refresh_token": refresh_token}),
+        )
+        .await;
+
+    refreshed.assert_status(200);
+    let claims = app.validate_token(&token_in(&refreshed)).await.json();
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]), "{claims}");
+    assert_eq!(claims["acr"], "aal2");
+    assert_eq!(claims["auth_time"], signed_in_at);
+    assert_eq!(claims["admin"], true, "still a second-factor sign-in");
 }
