@@ -37,7 +37,8 @@
 //! - [`accounts`]: the one place users are created, disabled, enabled and deleted.
 //! - [`auth`]: passwords (argon2id off the runtime), the login service, the account lockout
 //!   and the pacing of failing addresses, sessions, keys and tokens, the in-memory revocation
-//!   list.
+//!   list, the second factor (`auth::mfa`: TOTP and recovery codes) and what a token says of
+//!   the sign-in (`auth::sign_in`: `auth_time`, `amr`, `acr`).
 //! - [`store`]: every SQL statement on Gatehouse's tables; migrations in `migrations/`.
 //! - Leaves: [`clock`] (time as a dependency), [`secrets`] (`Secret`, randomness, constant-time
 //!   comparison), [`db_url`] (database URLs), [`validation`] (what an email, password, name or
