@@ -258,7 +258,8 @@ impl From<MfaError> for AppError {
                 AppError::Conflict("TOTP is already active; remove it first")
             }
             MfaError::NotEnrolled => AppError::Conflict("No TOTP enrolment in that state"),
-            MfaError::InvalidCode => AppError::BadRequest("Invalid code".into()),
+            // As at the login's second step and the step-up: a wrong code is a failed proof.
+            MfaError::InvalidCode => AppError::Unauthorized("Invalid code"),
             MfaError::Store(e) => e.into(),
             // A secret that does not open is the deployment's fault (another key), not the
             // client's; the cause is logged, never sent.
@@ -379,7 +380,7 @@ mod tests {
             (LoginError::Mfa(MfaError::Store(unavailable())).into(), 503),
             (MfaError::AlreadyActive.into(), 409),
             (MfaError::NotEnrolled.into(), 409),
-            (MfaError::InvalidCode.into(), 400),
+            (MfaError::InvalidCode.into(), 401),
             (MfaError::Store(unavailable()).into(), 503),
             (MfaError::Sealing(SealError::Random).into(), 500),
             (MfaError::Totp(TotpError::Random).into(), 500),

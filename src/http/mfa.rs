@@ -104,9 +104,12 @@ pub async fn enrol_totp(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Active; the recovery codes, shown once", body = RecoveryCodes),
-        (status = 400, description = "Missing, malformed or wrong code", body = crate::http::ErrorBody),
-        (status = 401, description = "Missing, invalid, expired or revoked token, or a sign-in too old (`reauth_required`)", body = crate::http::ErrorBody),
+        (status = 400, description = "Missing or malformed code", body = crate::http::ErrorBody),
+        (status = 401, description = "Missing, invalid, expired or revoked token, a sign-in too old (`reauth_required`), or a wrong code (`Invalid code`, as at every other step that takes one)", body = crate::http::ErrorBody),
         (status = 409, description = "Nothing pending to confirm, or already active", body = crate::http::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn confirm_totp(
@@ -176,6 +179,7 @@ pub async fn mfa_status(
         (status = 200, description = "The new codes, shown once", body = RecoveryCodes),
         (status = 401, description = "Missing, invalid, expired or revoked token, or a sign-in too old (`reauth_required`)", body = crate::http::ErrorBody),
         (status = 409, description = "TOTP is not active", body = crate::http::ErrorBody),
+        (status = 429, description = "Too many requests from this client address; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::http::ErrorBody),
     ))]
 pub async fn new_recovery_codes(
@@ -199,6 +203,8 @@ pub async fn new_recovery_codes(
         (status = 400, description = "Malformed body, or neither or both of code and recovery_code", body = crate::http::ErrorBody),
         (status = 401, description = "Unknown, used or expired mfa_token, or a wrong or used code", body = crate::http::ErrorBody),
         (status = 403, description = "Account disabled", body = crate::http::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::http::ErrorBody),
+        (status = 415, description = "Body that is not JSON", body = crate::http::ErrorBody),
         (status = 429, description = "Too many failed logins for this account, or from this client; see `Retry-After`", body = crate::http::ErrorBody),
         (status = 503, description = "Busy or database unavailable", body = crate::http::ErrorBody),
     ))]

@@ -57,10 +57,10 @@ async fn a_secret_is_active_only_once_a_right_code_confirms_it(app: TestApp) {
     );
     confirm(&app, &token, &wrong)
         .await
-        .assert_failed(400, "Invalid code");
+        .assert_failed(401, "Invalid code");
     confirm(&app, &token, "12345")
         .await
-        .assert_failed(400, "Invalid code");
+        .assert_failed(401, "Invalid code");
     bearer_post(&app, &token, "/auth/mfa/totp/confirm", Some(json!({})))
         .await
         .assert_status(400);
@@ -168,7 +168,7 @@ async fn a_new_enrolment_replaces_a_pending_one(app: TestApp) {
     assert_ne!(first.secret, second.secret);
     confirm(&app, &token, &code_now(&app, &first.secret))
         .await
-        .assert_failed(400, "Invalid code");
+        .assert_failed(401, "Invalid code");
     confirm(&app, &token, &code_now(&app, &second.secret))
         .await
         .assert_status(200);
