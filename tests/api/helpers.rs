@@ -299,6 +299,12 @@ impl TestApp {
             .await
     }
 
+    /// `POST /auth/token/refresh` with `{"refresh_token": refresh_token}`.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        self.post_json("/auth/token/refresh", &body).await
+    }
+
     /// `POST /auth/password`, as `token`'s user (or anonymously).
     pub async fn change_password(&self, token: Option<&str>, body: &Value) -> Reply {
         let mut request = self.client.post(self.url("/auth/password")).json(body);

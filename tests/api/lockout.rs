@@ -231,12 +231,7 @@ async fn refreshing_is_not_a_login_and_works_while_locked(app: TestApp) {
     let refresh_token = reply.json()["refresh_token"].as_str().unwrap().to_owned();
     fail_basic_logins(&app, EMAIL, 5).await;
 
-    let refreshed = app
-        .post_json(
-            "/auth/token/refresh",
-            &json!({"refresh_token": refresh_token}),
-        )
-        .await;
+    let refreshed = app.refresh(&refresh_token).await;
 
     refreshed.assert_status(200);
     assert_locked_text(&app.basic_login(EMAIL, PASSWORD).await, 900);

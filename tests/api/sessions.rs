@@ -81,8 +81,7 @@ async fn signup(app: &TestApp, email: &str) -> Login {
 
 /// `POST /auth/token/refresh` with `{"refresh_token": token}`.
 async fn refresh(app: &TestApp, token: &str) -> Reply {
-    app.post_json("/auth/token/refresh", &json!({"refresh_token": token}))
-        .await
+    app.refresh(token).await
 }
 
 /// Refreshes `token` and asserts the documented success body; returns the new pair.

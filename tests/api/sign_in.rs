@@ -68,12 +68,7 @@ async fn a_refresh_keeps_the_original_sign_in(app: TestApp) {
     let refresh_token = reply.json()["refresh_token"].as_str().unwrap().to_owned();
     app.clock.advance(2_000);
 
-    let refreshed = app
-        .post_json(
-            "/auth/token/refresh",
-            &json!({"refresh_token": refresh_token}),
-        )
-        .await;
+    let refreshed = app.refresh(&refresh_token).await;
 
     refreshed.assert_status(200);
     let token = refreshed.json()["jwt_token"].as_str().unwrap().to_owned();
@@ -128,12 +123,7 @@ async fn reauth_renews_the_sign_in_of_the_same_session(app: TestApp) {
         .await
         .assert_status(200);
     // The session's refresh token goes on, and its tokens now carry the new sign-in time.
-    let refreshed = app
-        .post_json(
-            "/auth/token/refresh",
-            &json!({"refresh_token": refresh_token}),
-        )
-        .await;
+    let refreshed = app.refresh(&refresh_token).await;
     refreshed.assert_status(200);
     let token = refreshed.json()["jwt_token"].as_str().unwrap().to_owned();
     assert_eq!(

@@ -84,21 +84,23 @@ async fn a_right_password_does_not_clear_wrong_codes_at_reauth(app: TestApp) {
     locked.assert_failed(429, "Too many failed login attempts, try again later");
 }
 
-async fn mfa_required_for_admin_grants_admin_after_a_second_factor(mut app: TestApp) {
-    let (secret, _, _) = user_with_totp(&app, EMAIL).await;
+/// An admin with TOTP on a deployment with `MFA_REQUIRED_FOR_ADMIN=true`, signed in with
+/// `/auth/login` and a code: the second step's answer.
+async fn admin_signed_in_with_a_code(app: &mut TestApp) -> Reply {
+    let (secret, _, _) = user_with_totp(app, EMAIL).await;
     let made_admin = app.cli(&["user", "set-admin", EMAIL, "true"], None).await;
     assert!(made_admin.status.success(), "{}", stdout(&made_admin));
     app.restart_with("MFA_REQUIRED_FOR_ADMIN", "true").await;
+    let password_step = app
+        .auth_login(json!({"email": EMAIL, "password": PASSWORD}))
+        .await;
+    let code = code_now(app, &secret);
+    let body = json!({"mfa_token": mfa_token_of(&password_step), "code": code});
+    login_mfa(app, body).await
+}
 
-    let mfa_token = mfa_token_of(
-        &app.auth_login(json!({"email": EMAIL, "password": PASSWORD}))
-            .await,
-    );
-    let reply = login_mfa(
-        &app,
-        json!({"mfa_token": mfa_token, "code": code_now(&app, &secret)}),
-    )
-    .await;
+async fn mfa_required_for_admin_grants_admin_after_a_second_factor(mut app: TestApp) {
+    let reply = admin_signed_in_with_a_code(&mut app).await;
 
     reply.assert_status(200);
     let claims = app.validate_token(&token_in(&reply)).await.json();
@@ -107,19 +109,7 @@ async fn mfa_required_for_admin_grants_admin_after_a_second_factor(mut app: Test
 }
 
 async fn a_refresh_keeps_the_second_factor_of_the_sign_in(mut app: TestApp) {
-    let (secret, _, _) = user_with_totp(&app, EMAIL).await;
-    let made_admin = app.cli(&["user", "set-admin", EMAIL, "true"], None).await;
-    assert!(made_admin.status.success(), "{}", stdout(&made_admin));
-    app.restart_with("MFA_REQUIRED_FOR_ADMIN", "true").await;
-    let mfa_token = mfa_token_of(
-        &app.auth_login(json!({"email": EMAIL, "password": PASSWORD}))
-            .await,
-    );
-    let signed_in = login_mfa(
-        &app,
-        json!({"mfa_token": mfa_token, "code": code_now(&app, &secret)}),
-    )
-    .await;
+    let signed_in = admin_signed_in_with_a_code(&mut app).await;
     let signed_in_at = app.now();
     let refresh_token = signed_in.json()["refresh_token"]
         .as_str()
@@ -127,12 +117,7 @@ async fn a_refresh_keeps_the_second_factor_of_the_sign_in(mut app: TestApp) {
         .to_owned();
     app.clock.advance(2_000);
 
-    let refreshed = app
-        .post_json(
-            "/auth/token/refresh",
-            &json!({"refresh_token": refresh_token}),
-        )
-        .await;
+    let refreshed = app.refresh(&refresh_token).await;
 
     refreshed.assert_status(200);
     let claims = app.validate_token(&token_in(&refreshed)).await.json();
