@@ -1,7 +1,8 @@
 //! Logs and request ids: with `LOG_FORMAT=json` every line the real binary writes is one JSON
 //! object, each request has an access line (request id, route, status, latency) and each login
 //! a line of its outcome (a user id, never the email), and no line of a whole run, at debug,
-//! holds a password, a hash, the secret or a whole token. Every answer carries `x-request-id`.
+//! holds a password, a hash, the secret or a whole token, nor a TOTP secret, code, recovery
+//! code or mfa_token. Every answer carries `x-request-id`.
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -11,6 +12,7 @@ use crate::helpers::{Reply, ServerProcess, TestApp, PASSWORD};
 backend_tests!(
     json_logs_are_one_object_per_line_and_hold_no_secret,
     every_answer_carries_a_request_id,
+    no_log_line_holds_a_totp_secret_a_code_or_an_mfa_token,
 );
 
 const EMAIL: &str = "ada.logs@example.com";
@@ -229,4 +231,82 @@ async fn every_answer_carries_a_request_id(app: TestApp) {
         );
     }
     assert_eq!(error.status, 401);
+}
+
+/// The second factor's paths, at debug, through the real binary (so on the wall clock):
+/// enrolment, confirmation, a two-step login with a code and one with a recovery code.
+async fn no_log_line_holds_a_totp_secret_a_code_or_an_mfa_token(mut app: TestApp) {
+    use crate::mfa::{code_at, confirm, enrol, login_mfa, mfa_token_of};
+    let server = ServerProcess::start(&app, &[("LOG_FORMAT", "json"), ("RUST_LOG", "debug")]);
+    app.address = server.address.clone();
+    let token = app.signup_user(EMAIL, PASSWORD, "Ada").await;
+    let wall_clock = || {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        since_epoch.unwrap().as_secs() as i64
+    };
+
+    let enrolled = enrol(&app, &token).await;
+    let at = wall_clock();
+    let first_code = code_at(&enrolled.secret, at);
+    let confirmed = confirm(&app, &token, &first_code).await;
+    confirmed.assert_status(200);
+    let recovery_codes: Vec<String> = confirmed.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|code| code.as_str().unwrap().to_owned())
+        .collect();
+    let ada = json!({"email": EMAIL, "password": PASSWORD});
+    // The next time step's code: accepted as one step of drift, and after the first.
+    let second_code = code_at(&enrolled.secret, at + 30);
+    let with_code = mfa_token_of(&app.auth_login(ada.clone()).await);
+    login_mfa(&app, json!({"mfa_token": with_code, "code": second_code}))
+        .await
+        .assert_status(200);
+    let with_recovery = mfa_token_of(&app.auth_login(ada).await);
+    let recovered = login_mfa(
+        &app,
+        json!({"mfa_token": with_recovery, "recovery_code": recovery_codes[0]}),
+    )
+    .await;
+    recovered.assert_status(200);
+    server.wait_for_access_line(&recovered.header("x-request-id"));
+    let lines = server.log.lock().unwrap().clone();
+    drop(server);
+
+    let mut forbidden = vec![
+        enrolled.secret.clone(),
+        enrolled.otpauth_uri.clone(),
+        with_code,
+        with_recovery,
+    ];
+    forbidden.extend(recovery_codes);
+    for line in &lines {
+        for secret in &forbidden {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a log line holds {secret:.4}…: {line}"
+            );
+        }
+    }
+    // Six digits may turn up by chance inside a timestamp or a latency: the codes are looked
+    // for in every other field, as text or as a number.
+    let objects = parse_lines(&lines);
+    assert!(objects.len() > 10, "{lines:?}");
+    for object in &objects {
+        let fields = object.as_object().unwrap().iter();
+        for (key, value) in
+            fields.filter(|(k, _)| !["timestamp", "latency_ms"].contains(&k.as_str()))
+        {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            for code in [&first_code, &second_code] {
+                assert!(
+                    !text.contains(code.as_str()),
+                    "{key} holds a code: {object}"
+                );
+            }
+        }
+    }
 }
